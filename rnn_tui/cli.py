@@ -1,0 +1,78 @@
+"""The `rnn-tui` command: parses arguments and hands off to a sub-command or the app.
+
+Nothing heavy is imported here (no torch, no textual) so that `rnn-tui --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from rnn_tui import __version__
+from rnn_tui.errors import UserError
+
+# Sub-command modules under rnn_tui.commands, imported only when their parser is built.
+COMMANDS = ("data", "train", "presets", "bench")
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """--preset / --config / --set, shared by the app and `rnn-tui train`."""
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--preset", metavar="NAME", help="load a shipped preset (see `rnn-tui presets`)")
+    src.add_argument("--config", metavar="FILE.toml", help="load a configuration file (e.g. a run's config.toml)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one setting with a dotted key, e.g. --set train.lr=3e-3 --set system.params.rho=28",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnn-tui",
+        description=(
+            "Train recurrent networks on dynamical systems and watch their forecasts against the "
+            "true trajectory. With no sub-command, opens the terminal app."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"rnn-tui {__version__}")
+    add_run_options(parser)
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="train without a screen (same as `rnn-tui train`); needs --preset or --config",
+    )
+    parser.add_argument("--out", metavar="DIR", help="with --headless: where to write the run")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"rnn_tui.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is not None:
+            return int(args.func(args) or 0)
+        if args.headless:
+            from rnn_tui.commands.train import run as run_train
+
+            return run_train(args)
+        from rnn_tui.tui.launch import launch
+
+        return launch(args)
+    except UserError as exc:
+        print(f"rnn-tui: error: {exc}", file=sys.stderr)
+        return UserError.exit_code
+    except KeyboardInterrupt:
+        print("rnn-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

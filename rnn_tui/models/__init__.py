@@ -1,0 +1,1 @@
+"""Forecasting architectures. `registry` lists them without importing torch; `base` is the interface."""

@@ -1,0 +1,67 @@
+"""The forecaster interface every architecture implements, and the registry that builds them.
+
+All models work in normalised units on windows of shape (batch, seq_len, D): D components, or N grid
+points for a field. A model predicts the next state after a window, and supports a free-running
+rollout that is O(horizon): `warmup` consumes a true window once and `step` advances one step,
+carrying the hidden state where the architecture has one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a model needs to know about the data: D features per step, and whether it is a field."""
+
+    dim: int  # D (components) or N (grid points of a field)
+    seq_len: int  # window length used in training
+    field: bool = False  # True for 1-D fields (KdV): dim is the number of grid points
+    dt: float = 1.0  # sample step in time units (used by the RK4 network)
+
+
+class Forecaster(nn.Module):
+    """Base class. Subclasses implement `forward`; recurrent ones override `warmup` and `step`.
+
+    The default `warmup`/`step` keep the last `seq_len` states as the state and re-run `forward`
+    on that window: right for window models (MLP); recurrent models override them to carry state.
+    """
+
+    # Trained by gradient descent (False for the ESN, whose readout is solved in closed form).
+    trainable: bool = True
+    # True where `warmup`/`step` carry a hidden state (rollout cost does not grow with seq_len).
+    stateful: bool = False
+    # Accepts field data (ConvLSTM). Vector systems work with any model that is not field-only.
+    field_only: bool = False
+    supports_field: bool = False
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        self.spec = spec
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, seq_len, D) -> (batch, D): the predicted next state."""
+        raise NotImplementedError
+
+    def warmup(self, x: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        """Consume a true window (batch, L, D); return (prediction of the next state, state)."""
+        return self.forward(x), x
+
+    def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        """Feed one state y (batch, D); return (prediction of the following state, new state)."""
+        window = torch.cat([state[:, 1:], y.unsqueeze(1)], dim=1)
+        return self.forward(window), window
+
+    def fit_closed_form(self, series: torch.Tensor) -> None:  # pragma: no cover - ESN only
+        """For non-trainable models: fit the readout on a training series (T, D)."""
+        raise NotImplementedError
+
+
+# name -> (builder, one-line description). A new architecture is one file and one entry here
+# (see rnn_tui/models/__init__.py, which fills this).
+Builder = Callable[[ModelSpec, Any], Forecaster]

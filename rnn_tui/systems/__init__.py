@@ -1,0 +1,30 @@
+"""The dynamical systems, by name. Each module under rnn_tui/systems/ defines one `SYSTEM`.
+
+Importing this package is cheap: scipy is imported inside the generators, when a trajectory is made.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from rnn_tui.errors import UserError, closest
+from rnn_tui.systems.base import Param, System, Trajectory
+
+# Module names, in the order they are listed to the user. A new system is one module and one name.
+_MODULES = ("sine", "noisy_sine", "oscillator", "lotka_volterra", "lorenz63", "logistic", "kdv", "csv_data")
+
+SYSTEMS: dict[str, System] = {}
+for _name in _MODULES:
+    _system = importlib.import_module(f"rnn_tui.systems.{_name}").SYSTEM
+    SYSTEMS[_system.name] = _system
+
+
+def get_system(name: str) -> System:
+    """The registered system called `name`; a UserError naming the valid ones otherwise."""
+    try:
+        return SYSTEMS[name]
+    except KeyError:
+        raise UserError(f"unknown system {name!r}{closest(name, SYSTEMS)}; valid: {', '.join(SYSTEMS)}") from None
+
+
+__all__ = ["Param", "System", "Trajectory", "SYSTEMS", "get_system"]

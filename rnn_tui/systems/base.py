@@ -1,0 +1,116 @@
+"""What every dynamical system provides: typed parameters with defaults, and a true trajectory."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import numpy as np
+
+from rnn_tui.errors import UserError, closest
+
+Kind = Literal["flow", "map", "field", "data"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a system: its name, default, one-line doc, type and allowed range."""
+
+    name: str
+    default: float | int | str
+    doc: str
+    type: type = float
+    min: float | None = None  # inclusive lower bound
+    max: float | None = None  # inclusive upper bound
+    min_exclusive: bool = False  # True: value must be strictly above `min`
+
+    def parse(self, raw, system: str) -> float | int | str:
+        """Convert and validate a value (from a CLI string, TOML or a widget); raise UserError."""
+        if self.type is str:
+            if not isinstance(raw, str) or not raw:
+                raise UserError(f"{system}: parameter {self.name!r} needs a non-empty string, got {raw!r}")
+            return raw
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            value = self.type(float(raw)) if self.type is int else float(raw)
+            if self.type is int and float(raw) != int(float(raw)):
+                raise ValueError
+        except (TypeError, ValueError):
+            kind = "an integer" if self.type is int else "a number"
+            raise UserError(f"{system}: parameter {self.name!r} needs {kind}, got {raw!r}") from None
+        if not math.isfinite(value):
+            raise UserError(f"{system}: parameter {self.name!r} must be finite, got {raw!r}")
+        if self.min is not None and (value < self.min or (self.min_exclusive and value == self.min)):
+            op = ">" if self.min_exclusive else ">="
+            raise UserError(f"{system}: parameter {self.name!r} must be {op} {self.min:g}, got {value:g}")
+        if self.max is not None and value > self.max:
+            raise UserError(f"{system}: parameter {self.name!r} must be <= {self.max:g}, got {value:g}")
+        return value
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A sampled trajectory. `values` is (T, D): D components, or N grid points for a field."""
+
+    t: np.ndarray  # (T,) sample times (for a map: the iteration index times dt)
+    values: np.ndarray  # (T, D) float64
+    names: tuple[str, ...]  # D component names (for a field: "u[0]", "u[1]", ...)
+    kind: Kind
+    dt: float  # sample step
+    x: np.ndarray | None = None  # (N,) grid for a field, else None
+
+    def __post_init__(self):
+        if self.values.ndim != 2 or self.values.shape[0] != self.t.shape[0]:
+            raise ValueError(f"values {self.values.shape} do not match t {self.t.shape}")
+        if self.values.shape[1] != len(self.names):
+            raise ValueError(f"{self.values.shape[1]} components but {len(self.names)} names")
+
+
+@dataclass(frozen=True)
+class System:
+    """A registered system. `generate(params, steps, dt, seed)` returns its true Trajectory."""
+
+    name: str
+    kind: Kind
+    doc: str  # one line: what it is and where it comes from in the notes
+    params: tuple[Param, ...]
+    steps: int  # default number of samples
+    dt: float  # default sample step
+    generate: Callable[[dict, int, float, int], Trajectory]
+    lyapunov: float | None = None  # largest Lyapunov exponent, for chaotic systems (per time unit)
+    period: float | None = None  # a characteristic period in time units, where one is known
+    components: tuple[str, ...] = ()  # component names where fixed (empty for fields and CSV)
+    phase: tuple[int, int] | None = None  # components for a phase portrait (e.g. x–z for Lorenz-63)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        valid = ", ".join(p.name for p in self.params) or "none"
+        raise UserError(
+            f"unknown parameter {name!r} for system {self.name!r}"
+            f"{closest(name, [p.name for p in self.params])}; valid: {valid}"
+        )
+
+    def resolve(self, given: dict | None = None) -> dict:
+        """Defaults overlaid with `given` (validated). Raises UserError naming a bad key or value."""
+        out = {p.name: p.default for p in self.params}
+        for key, raw in (given or {}).items():
+            out[key] = self.param(key).parse(raw, self.name)
+        return out
+
+    def trajectory(self, params: dict | None = None, steps: int | None = None, dt: float | None = None, seed: int = 0) -> Trajectory:
+        """Validated entry point: resolves parameters, checks steps and dt, and generates."""
+        steps = self.steps if steps is None else steps
+        dt = self.dt if dt is None else dt
+        if isinstance(steps, bool) or int(steps) != steps or steps < 2:
+            raise UserError(f"steps must be an integer >= 2, got {steps!r}")
+        if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
+            raise UserError(f"dt must be a finite number > 0, got {dt!r}")
+        resolved = self.resolve(params)
+        traj = self.generate(resolved, int(steps), float(dt), int(seed))
+        if not np.all(np.isfinite(traj.values)):
+            raise UserError(f"{self.name}: the trajectory is not finite with these parameters")
+        return traj
