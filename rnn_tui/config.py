@@ -248,7 +248,10 @@ def read_toml(path: Path) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: malformed TOML: {exc}") from None
+        msg = str(exc)
+        if "at end of document" in msg:  # say which line that is
+            msg = msg.replace("at end of document", f"at line {len(text.splitlines()) or 1}, end of file")
+        raise UserError(f"{path}: malformed TOML: {msg}") from None
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
@@ -294,24 +297,55 @@ def presets_dir() -> Path:
     return here.parent / "presets"
 
 
+def user_presets_dir() -> Path:
+    """Where presets saved from the app go: $RNN_TUI_HOME/presets (default ~/.local/share/rnn-tui)."""
+    import os
+
+    home = os.environ.get("RNN_TUI_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share", "rnn-tui")
+    return Path(home) / "presets"
+
+
+def _preset_files() -> dict[str, Path]:
+    """Preset name -> file; a user preset of the same name as a shipped one takes precedence."""
+    files = {p.stem: p for p in sorted(presets_dir().glob("*.toml"))}
+    user = user_presets_dir()
+    if user.is_dir():
+        files.update({p.stem: p for p in sorted(user.glob("*.toml"))})
+    return files
+
+
 def list_presets() -> dict[str, str]:
     """Preset name -> its one-line description (the first comment line of the file)."""
     out = {}
-    for path in sorted(presets_dir().glob("*.toml")):
+    for name, path in _preset_files().items():
         first = ""
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.startswith("#"):
                 first = line.lstrip("# ").strip()
                 break
-        out[path.stem] = first
+        out[name] = first
     return out
 
 
 def preset_path(name: str) -> Path:
-    path = presets_dir() / f"{name}.toml"
-    if not path.is_file():
-        names = list(list_presets())
-        raise UserError(f"unknown preset {name!r}{closest(name, names)}; see `rnn-tui presets`")
+    files = _preset_files()
+    if name not in files:
+        raise UserError(f"unknown preset {name!r}{closest(name, files)}; see `rnn-tui presets`")
+    return files[name]
+
+
+def save_preset(cfg: Config, name: str, description: str = "") -> Path:
+    """Write cfg as a user preset NAME.toml (complete and loadable with --preset NAME)."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
+        raise UserError(f"preset name may use letters, digits, _ . and - only, got {name!r}")
+    folder = user_presets_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(dumps(cfg, description or f"Saved from the app: {cfg.system.name} with {cfg.model.arch}"), encoding="utf-8")
+    tmp.replace(path)
     return path
 
 

@@ -39,6 +39,9 @@ class Forecaster(nn.Module):
     # Accepts field data (ConvLSTM). Vector systems work with any model that is not field-only.
     field_only: bool = False
     supports_field: bool = False
+    # True where `forward_seq` is implemented (recurrent models): the trainer may then score the
+    # prediction after every window position (train.seq_loss).
+    has_seq: bool = False
 
     def __init__(self, spec: ModelSpec):
         super().__init__()
@@ -47,6 +50,11 @@ class Forecaster(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, seq_len, D) -> (batch, D): the predicted next state."""
         raise NotImplementedError
+
+    def forward_seq(self, x: torch.Tensor) -> torch.Tensor:
+        """Optional (`has_seq`): (batch, seq_len, D) -> (batch, seq_len, D), the predicted next state
+        after every position of the window; the last position equals `forward(x)`."""
+        raise NotImplementedError(f"{type(self).__name__} has no per-step predictions (has_seq is False)")
 
     def warmup(self, x: torch.Tensor) -> tuple[torch.Tensor, Any]:
         """Consume a true window (batch, L, D); return (prediction of the next state, state)."""
@@ -60,6 +68,15 @@ class Forecaster(nn.Module):
     def fit_closed_form(self, series: torch.Tensor) -> None:  # pragma: no cover - ESN only
         """For non-trainable models: fit the readout on a training series (T, D)."""
         raise NotImplementedError
+
+    def num_params(self) -> int:
+        """Number of learned values: trainable parameters (the ESN counts its fitted readout)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+
+def with_residual(out: torch.Tensor, x_last: torch.Tensor, residual: bool) -> torch.Tensor:
+    """The prediction from a network output: `x_last + out` when it predicts the increment."""
+    return x_last + out if residual else out
 
 
 # name -> (builder, one-line description). A new architecture is one file and one entry here

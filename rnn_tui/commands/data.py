@@ -1,0 +1,103 @@
+"""`rnn-tui data`: write a system's true trajectory to CSV, or list the systems and their parameters.
+
+Imports only numpy (and scipy inside the generators): no torch, no textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from rnn_tui.errors import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "data",
+        help="write a system's true trajectory to CSV (--list: the systems and their parameters)",
+        description=(
+            "Generate the true trajectory of a dynamical system and write it to a CSV file: a header "
+            "row (t, then the components; one column per grid point for a field), then one row per "
+            "sample at full precision. The file is written only if everything succeeds."
+        ),
+    )
+    p.add_argument("system", nargs="?", help="system name (see --list)")
+    p.add_argument("--list", action="store_true", help="list every system with its parameters, defaults and docs")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a system parameter (repeatable)")
+    p.add_argument("--steps", metavar="N", help="number of samples (default: the system's)")
+    p.add_argument("--dt", metavar="DT", help="sample step in time units (default: the system's)")
+    p.add_argument("--seed", metavar="S", default="0", help="seed of stochastic systems (default 0)")
+    p.add_argument("--out", metavar="FILE.csv", help="where to write the CSV (required unless --list)")
+    p.set_defaults(func=run)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def list_systems(names=None) -> str:
+    """The text of `--list`: one line per system, then one line per parameter (default and doc)."""
+    from rnn_tui.systems import SYSTEMS, get_system
+
+    systems = [get_system(n) for n in names] if names else list(SYSTEMS.values())
+    lines = []
+    for s in systems:
+        lines.append(f"{s.name} ({s.kind}; steps {s.steps}, dt {s.dt:.6g}): {s.doc}")
+        width = max((len(p.name) for p in s.params), default=0)
+        for p in s.params:
+            lines.append(f"    {p.name:<{width}} = {_fmt(p.default):<10} {p.doc}")
+    return "\n".join(lines)
+
+
+def _parse_params(items: list[str]) -> dict:
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--param needs NAME=VALUE, got {item!r}")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def _parse_int(raw, flag: str) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise UserError(f"{flag} needs an integer, got {raw!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnn_tui.systems import get_system
+
+    if args.list:
+        print(list_systems([args.system] if args.system else None))
+        return 0
+    if not args.system:
+        raise UserError("name a system (see `rnn-tui data --list`)")
+    system = get_system(args.system)
+    params = _parse_params(args.param)
+    system.resolve(params)  # name a bad parameter before anything else
+    steps = None if args.steps is None else _parse_int(args.steps, "--steps")
+    if steps is not None and steps < 2:
+        raise UserError(f"--steps must be >= 2, got {steps}")
+    dt = None
+    if args.dt is not None:
+        try:
+            dt = float(args.dt)
+        except ValueError:
+            raise UserError(f"--dt needs a number, got {args.dt!r}") from None
+        if not (math.isfinite(dt) and dt > 0):
+            raise UserError(f"--dt must be a finite number > 0, got {args.dt!r}")
+    seed = _parse_int(args.seed, "--seed")
+    if not args.out:
+        raise UserError("--out FILE.csv is required (or use --list)")
+
+    import numpy as np
+
+    from rnn_tui.csvio import write_csv_atomic
+
+    traj = system.trajectory(params, steps=steps, dt=dt, seed=seed)
+    write_csv_atomic(args.out, ("t", *traj.names), np.column_stack([traj.t, traj.values]))
+    return 0

@@ -1,0 +1,38 @@
+"""The sine wave x = A sin(ωt + φ), sampled on [0, 4π] with 1000 points as in the notes.
+
+The simplest series to forecast: one frequency, no noise, exactly periodic.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rnn_tui.systems.base import Param, System, Trajectory
+
+STEPS = 1000
+DT = 4 * math.pi / (STEPS - 1)  # so that the default grid is linspace(0, 4π, 1000)
+
+
+def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
+    t = np.arange(steps, dtype=np.float64) * dt
+    x = params["amplitude"] * np.sin(params["frequency"] * t + params["phase"])
+    return Trajectory(t=t, values=x[:, None], names=("x",), kind="flow", dt=dt)
+
+
+SYSTEM = System(
+    name="sine",
+    kind="flow",
+    doc="sine wave x = A sin(ωt + φ) on [0, 4π] with 1000 samples (notes 001)",
+    params=(
+        Param("frequency", 1.0, "angular frequency ω (radians per time unit)"),
+        Param("amplitude", 1.0, "amplitude A"),
+        Param("phase", 0.0, "phase φ at t = 0 (radians)"),
+    ),
+    steps=STEPS,
+    dt=DT,
+    generate=generate,
+    period=2 * math.pi,
+    components=("x",),
+)

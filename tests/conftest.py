@@ -1,0 +1,8 @@
+"""Shared fixtures: keep user presets and runs inside the test's tmp folder."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNN_TUI_HOME", str(tmp_path / "home"))

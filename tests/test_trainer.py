@@ -1,0 +1,184 @@
+"""The training engine: events, determinism, divergence, stopping, pausing, metrics and checkpoints."""
+
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from rnn_tui import config
+from rnn_tui.core import events as ev
+from rnn_tui.core import runio
+from rnn_tui.core.data import gather_windows, prepare
+from rnn_tui.core.trainer import Control, train
+from rnn_tui.errors import UserError
+
+TINY = ["system.steps=400", "model.hidden_size=16", "train.epochs=4", "train.batch_size=32", "rollout.every=2", "rollout.horizon=50"]
+
+
+def tiny(*extra, preset="sine_rnn"):
+    return config.load(preset, overrides=TINY + list(extra))
+
+
+def collect(cfg, control=None):
+    seen = []
+    result = train(cfg, seen.append, control)
+    return result, seen
+
+
+def test_events_in_order_and_loss_falls():
+    result, seen = collect(tiny("train.epochs=6"))
+    kinds = [type(e).__name__ for e in seen]
+    assert kinds[0] == "Started" and kinds[-1] == "Finished"
+    epochs = [e for e in seen if isinstance(e, ev.EpochEnd)]
+    assert [e.epoch for e in epochs] == list(range(1, 7))
+    assert epochs[-1].train_loss < epochs[0].train_loss
+    assert all(e.samples_per_s > 0 and e.grad_norm > 0 and len(e.grad_norms) > 0 for e in epochs)
+    rollouts = [e for e in seen if isinstance(e, ev.RolloutReady)]
+    assert len(rollouts) >= 3  # epochs 2, 4 and the final one
+    r = rollouts[-1]
+    assert r.truth.shape == r.prediction.shape == r.one_step.shape and r.truth.shape[1] == 1
+    assert result.status == "finished" and result.summary["epochs_run"] == 6
+
+
+def test_same_seed_same_history_and_other_seed_differs():
+    a, _ = collect(tiny())
+    b, _ = collect(tiny())
+    c, _ = collect(tiny("train.seed=1"))
+    la = [h["train_loss"] for h in a.history]
+    assert la == [h["train_loss"] for h in b.history]
+    assert [h["val_loss"] for h in a.history] == [h["val_loss"] for h in b.history]
+    assert la != [h["train_loss"] for h in c.history]
+
+
+def test_huge_learning_rate_diverges_and_keeps_finite_weights():
+    result, seen = collect(tiny("train.optimizer=sgd", "train.lr=1e8", "train.epochs=20"))
+    assert result.status == "diverged"
+    assert "train.lr" in result.message and "clip_grad_norm" in result.message
+    assert "epoch" in result.summary["message"]
+    assert all(torch.isfinite(p).all() for p in result.model.parameters())
+    assert isinstance(seen[-1], ev.Finished) and seen[-1].status == "diverged"
+
+
+def test_stop_within_one_step():
+    control = Control()
+    steps_after_stop = []
+
+    def on_event(e):
+        if isinstance(e, ev.EpochEnd) and e.epoch == 2:
+            control.stop.set()
+            steps_after_stop.append(e.step)
+
+    cfg = tiny("train.epochs=50", "train.batch_size=8")
+    result = train(cfg, on_event, control)
+    assert result.status == "cancelled"
+    # the stop was set between epochs: not one more optimisation step was taken
+    assert result.summary["steps"] == steps_after_stop[0]
+
+
+def test_stop_from_another_thread_mid_epoch():
+    control = Control()
+    cfg = tiny("train.epochs=1000", "train.batch_size=1", "system.steps=2000")
+    box = {}
+    th = threading.Thread(target=lambda: box.setdefault("r", train(cfg, None, control)))
+    th.start()
+    time.sleep(1.0)
+    control.stop.set()
+    th.join(10)
+    assert not th.is_alive()
+    assert box["r"].status == "cancelled"
+
+
+def test_pause_holds_training_and_resume_continues():
+    control = Control()
+    seen = []
+
+    def on_event(e):
+        seen.append(e)
+        if isinstance(e, ev.EpochEnd) and e.epoch == 1:
+            control.paused.set()
+
+    cfg = tiny("train.epochs=3")
+    th = threading.Thread(target=lambda: train(cfg, on_event, control))
+    th.start()
+    time.sleep(0.8)
+    epochs_while_paused = [e.epoch for e in seen if isinstance(e, ev.EpochEnd)]
+    assert epochs_while_paused == [1]
+    control.paused.clear()
+    th.join(30)
+    assert [e.epoch for e in seen if isinstance(e, ev.EpochEnd)] == [1, 2, 3]
+
+
+def test_learning_rate_change_takes_effect_next_step():
+    control = Control()
+
+    def on_event(e):
+        if isinstance(e, ev.EpochEnd) and e.epoch == 1:
+            control.set_lr(5e-4)
+
+    seen = []
+    train(tiny(), lambda e: (seen.append(e), on_event(e)), control)
+    lrs = [e.lr for e in seen if isinstance(e, ev.EpochEnd)]
+    assert lrs[0] == pytest.approx(1e-3) and lrs[1:] == [pytest.approx(5e-4)] * 3
+
+
+def test_splits_are_contiguous_and_normalised_on_training_only():
+    cfg = tiny("train.val_fraction=0.2", "train.test_fraction=0.1", "system.steps=1000")
+    prep = prepare(cfg, torch.device("cpu"), torch.float64)
+    assert (prep.n_train, prep.n_val, prep.n_test) == (700, 200, 100)
+    values = prep.traj.values
+    assert np.allclose(prep.mean, values[:700].mean(axis=0))
+    assert np.allclose(prep.std, values[:700].std(axis=0))
+    # training windows never reach into validation; validation windows stay inside their split
+    L = cfg.train.seq_len
+    assert int(prep.train_starts.max()) + L < 700 + 1
+    assert int(prep.val_starts.min()) == 700 and int(prep.val_starts.max()) + L < 900 + 1
+    w = gather_windows(prep.clean, torch.tensor([3]), L)
+    assert torch.allclose(w[0, :, 0], prep.clean[3 : 3 + L, 0])
+
+
+def test_noise_goes_to_training_inputs_only():
+    cfg = config.load("lorenz63_lstm", overrides=["system.steps=1000", "system.noise=0.5"])
+    prep = prepare(cfg, torch.device("cpu"), torch.float64)
+    diff = (prep.inputs - prep.clean).abs()
+    assert float(diff[: prep.n_train].mean()) > 0.01
+    assert float(diff[prep.n_train :].max()) == 0.0
+
+
+def test_window_longer_than_training_split_is_refused():
+    with pytest.raises(UserError, match="longer than the training split"):
+        train(tiny("train.seq_len=500"))
+
+
+def test_metrics_on_test_split_in_data_units_with_vpt_for_chaos():
+    cfg = config.load("lorenz63_lstm", overrides=["system.steps=3000", "train.epochs=2", "model.hidden_size=16", "rollout.horizon=100"])
+    result, _ = collect(cfg)
+    s = result.summary
+    assert s["split"] == "test" and s["n_starts"] >= 100
+    assert set(["1", "4", "8"]) <= set(s["rmse_at_steps"])
+    assert len(s["rmse_curve"]) == s["horizon_steps"]
+    # errors are in data units: Lorenz-63 spans tens of units, so an untrained model errs by > 0.1
+    assert s["rmse_at_steps"]["8"] > 0.01
+    assert s["vpt"]["median"] >= 0 and s["vpt_lyapunov"]["lyapunov_exponent"] == pytest.approx(0.906)
+    assert s["vpt_lyapunov"]["median"] == pytest.approx(s["vpt"]["median"] * 0.906)
+
+
+def test_multi_step_loss_trains():
+    result, seen = collect(tiny("train.rollout_steps=4", "model.arch=gru"))
+    losses = [e.train_loss for e in seen if isinstance(e, ev.EpochEnd)]
+    assert result.status == "finished" and losses[-1] < losses[0]
+
+
+def test_model_checkpoint_reloads_and_predicts_the_same(tmp_path):
+    result, _ = collect(tiny())
+    runio.save_model(tmp_path / "model.pt", result.model, result.config, result.prep)
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert payload["config"]["model"]["arch"] == "rnn"
+    model, cfg, mean, std = runio.load_model(tmp_path / "model.pt")
+    x = gather_windows(result.prep.clean, torch.arange(0, 10), cfg.train.seq_len)
+    result.model.eval()
+    with torch.no_grad():
+        assert torch.allclose(model(x), result.model(x))
+    assert np.allclose(mean, result.prep.mean)
