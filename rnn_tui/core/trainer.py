@@ -170,7 +170,8 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
 
     def record(epoch: int, train_loss: float, grad_norms: list[float], lr: float, seconds: float, samples: int) -> None:
         nonlocal best_val, best_state, since_best
-        val_loss = mean_loss(model, prep, prep.val_starts, prep.clean, seq_loss)
+        # Validation is always the next-step error after the full window (comparable across settings).
+        val_loss = mean_loss(model, prep, prep.val_starts, prep.clean, False)
         watched = val_loss if math.isfinite(val_loss) else train_loss
         if watched < best_val:
             best_val, since_best = watched, 0

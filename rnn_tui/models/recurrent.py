@@ -150,8 +150,53 @@ class RecurrentForecaster(Forecaster):
         return with_residual(self.head(out[:, -1]), x[:, -1], self.residual), state
 
     def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        out, state = self._run(y.unsqueeze(1), state)
-        return with_residual(self.head(out[:, -1]), y, self.residual), state
+        cell = _cell_for(self.core)
+        if cell is None or (self.training and self.core.dropout > 0):
+            out, state = self._run(y.unsqueeze(1), state)
+            return with_residual(self.head(out[:, -1]), y, self.residual), state
+        # Fast path: one fused cell call per layer, no sequence machinery (a rollout step costs
+        # a few kernels, so carrying the state is far cheaper than re-running the window).
+        layers = _per_layer(state, self.is_lstm, self.num_layers, y, self.hidden_size)
+        h = self.pre(y)
+        new = []
+        for k in range(self.num_layers):
+            weights = [getattr(self.core, f"{n}_l{k}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            s = cell(h, layers[k], *weights)
+            new.append(s)
+            h = s[0] if self.is_lstm else s
+        return with_residual(self.head(h), y, self.residual), _PerLayer(new)
+
+
+class _PerLayer(list):
+    """A rollout state kept per layer (cheaper to step than the stacked (layers, B, H) form)."""
+
+
+def _lstm_cell(x, hc, w_ih, w_hh, b_ih, b_hh):
+    return torch.lstm_cell(x, hc, w_ih, w_hh, b_ih, b_hh)
+
+
+def _per_layer(state: Any, is_lstm: bool, layers: int, y: torch.Tensor, hidden: int) -> list:
+    """Any state (None, stacked tensors from nn.RNN/LSTM/GRU, or _PerLayer) as a per-layer list."""
+    if isinstance(state, _PerLayer):
+        return state
+    if state is None:
+        z = y.new_zeros(y.shape[0], hidden)
+        return [(z, z) if is_lstm else z for _ in range(layers)]
+    if is_lstm:
+        h, c = state
+        return [(h[k], c[k]) for k in range(layers)]
+    return [state[k] for k in range(layers)]
+
+
+def _cell_for(core: nn.Module):
+    """The fused single-step op matching a torch recurrent layer (None for the custom ElmanRNN)."""
+    if isinstance(core, nn.LSTM):
+        return _lstm_cell
+    if isinstance(core, nn.GRU):
+        return torch.gru_cell
+    if isinstance(core, nn.RNN):
+        return torch.rnn_tanh_cell if core.nonlinearity == "tanh" else torch.rnn_relu_cell
+    return None
 
 
 def build(spec: ModelSpec, cfg) -> Forecaster:

@@ -1,0 +1,2 @@
+"""Benchmarks: `rnn-tui bench speed` (throughput against the notes' plain PyTorch loop) and
+`rnn-tui bench skill` (forecast skill against the figures the course notes publish)."""

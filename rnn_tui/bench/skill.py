@@ -1,0 +1,176 @@
+"""`rnn-tui bench skill`: train the presets headless and set their forecast errors beside the figures
+the course notes publish (Fablet et al. 2018's Lorenz-63 table, the Lotka-Volterra and KdV experiments)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from rnn_tui import config
+from rnn_tui.core.rollout import free_run
+from rnn_tui.core.trainer import train
+from rnn_tui.systems import get_system
+
+# Fablet et al. 2018 (notes 001): RMSE at t0+h, t0+4h, t0+8h with h = 0.01. "<1e-6" is stored as 1e-6.
+PUBLISHED = {
+    ("mlp", False): (1e-6, 0.018, 0.044),
+    ("rk4", False): (1e-6, 1e-6, 1e-6),
+    ("rk4", True): (1e-6, 0.054, 0.14),
+}
+LORENZ_MODELS = {  # label -> (preset, extra overrides)
+    "mlp": ("lorenz63_mlp", ()),
+    "rk4": ("lorenz63_rk4", ()),
+    "lstm": ("lorenz63_lstm", ()),
+    "gru": ("lorenz63_lstm", ("model.arch=gru",)),
+    "esn": ("lorenz63_esn", ()),
+}
+NOISE_STD = 0.5
+QUICK = {  # tiny sizes for the test suite: checks structure, not skill
+    "lorenz63_mlp": ["system.steps=1500", "train.epochs=2"],
+    "lorenz63_rk4": ["system.steps=1500", "train.epochs=2", "train.lbfgs_steps=5"],
+    "lorenz63_lstm": ["system.steps=1500", "train.epochs=1", "model.hidden_size=8"],
+    "lorenz63_esn": ["system.steps=3000", "model.hidden_size=50", "train.seq_len=50", "model.washout=20"],
+    "lotka_volterra_rnn": ["train.epochs=2"],
+    "lotka_volterra_lstm": ["train.epochs=2", "model.hidden_size=8"],
+    "kdv_convlstm": ["system.steps=80", "train.epochs=1", "model.filters=4"],
+    "sine_rnn": ["train.epochs=2"],
+    "noisy_sine_rnn": ["train.epochs=2"],
+}
+
+
+def _run(preset: str, extra: list[str], quick: bool):
+    overrides = list(extra) + (QUICK.get(preset, []) if quick else []) + ["rollout.every=0"]
+    cfg = config.load(preset, overrides=overrides)
+    t0 = time.perf_counter()
+    result = train(cfg)
+    return result, time.perf_counter() - t0
+
+
+def lorenz(quick: bool) -> dict:
+    rows = []
+    for noisy in (False, True):
+        for label, (preset, extra) in LORENZ_MODELS.items():
+            over = list(extra) + ["rollout.horizon=100" if quick else "rollout.horizon=2000"]
+            if noisy:
+                over.append(f"system.noise={NOISE_STD}")
+            result, seconds = _run(preset, over, quick)
+            s = result.summary
+            rows.append({
+                "model": label,
+                "noise": NOISE_STD if noisy else 0.0,
+                "preset": preset,
+                "status": s["status"],
+                "rmse": [s.get("rmse_at_steps", {}).get(k) for k in ("1", "4", "8")],
+                "published": PUBLISHED.get((label, noisy)),
+                "vpt_lyapunov": s.get("vpt_lyapunov"),
+                "vpt_censored_fraction": s.get("vpt", {}).get("censored_fraction"),
+                "n_starts": s.get("n_starts"),
+                "train_seconds": round(seconds, 1),
+            })
+    return {"rows": rows}
+
+
+def _peaks(x: np.ndarray) -> np.ndarray:
+    from scipy.signal import find_peaks
+
+    idx, _ = find_peaks(x, prominence=0.1 * (np.ptp(x) + 1e-12))
+    return idx
+
+
+def lotka_volterra(quick: bool) -> dict:
+    """Free run over five periods from the end of training: amplitude and phase error, positivity."""
+    system = get_system("lotka_volterra")
+    period = system.period
+    rows = []
+    for preset in ("lotka_volterra_rnn", "lotka_volterra_lstm"):
+        for seq_len in (1, 10):
+            cfg0 = config.load(preset)
+            dt = cfg0.system.dt or system.dt
+            n_pred = int(round(5 * period / dt))
+            over = [f"train.seq_len={seq_len}", f"rollout.horizon={n_pred}"]
+            result, seconds = _run(preset, over, quick)
+            prep, model = result.prep, result.model
+            start = prep.n_train
+            H = min(n_pred, prep.clean.shape[0] - start)
+            pred = prep.denormalise(free_run(model, prep.clean[start - seq_len : start].unsqueeze(0), H)[0].double().cpu().numpy())
+            truth = prep.traj.values[start : start + H]
+            amp_true = np.ptp(truth, axis=0)
+            amp_pred = np.ptp(pred, axis=0)
+            amp_err = float(np.max(np.abs(amp_pred - amp_true) / amp_true))
+            pt, pp = _peaks(truth[:, 0]), _peaks(pred[:, 0])
+            n = min(len(pt), len(pp))
+            phase = float(np.abs(pp[n - 1] - pt[n - 1]) * dt / period) if n else None
+            rows.append({
+                "preset": preset, "seq_len": seq_len, "periods": round(H * dt / period, 2),
+                "amplitude_error": amp_err, "phase_error_periods": phase,
+                "peaks_true": int(len(pt)), "peaks_pred": int(len(pp)),
+                "stays_positive": bool(np.all(pred > 0)), "min_pred": float(pred.min()),
+                "status": result.status, "train_seconds": round(seconds, 1),
+            })
+    return {"rows": rows, "period": period}
+
+
+def kdv(quick: bool) -> dict:
+    result, seconds = _run("kdv_convlstm", ["rollout.horizon=50"], quick)
+    r = result.rollout
+    truth, pred = r["truth"], r["prediction"]
+    rel = np.linalg.norm(pred - truth, axis=1) / np.linalg.norm(truth, axis=1)
+    at = {str(k): float(rel[k - 1]) for k in (10, 50) if k <= len(rel)}
+    return {"relative_l2_at_frame": at, "status": result.status, "train_seconds": round(seconds, 1)}
+
+
+def sines(quick: bool) -> dict:
+    rows = []
+    for preset in ("sine_rnn", "noisy_sine_rnn"):
+        result, seconds = _run(preset, [], quick)
+        r = result.rollout
+        rows.append({"preset": preset, "rollout_rmse": float(np.sqrt(np.mean((r["prediction"] - r["truth"]) ** 2))),
+                     "steps": int(len(r["t"])), "status": result.status, "train_seconds": round(seconds, 1)})
+    return {"rows": rows}
+
+
+EXPERIMENTS = {"lorenz": lorenz, "lotka_volterra": lotka_volterra, "kdv": kdv, "sines": sines}
+
+
+def run(quick: bool = False, only: list[str] | None = None) -> dict:
+    out = {"quick": quick}
+    for name, fn in EXPERIMENTS.items():
+        if only and name not in only:
+            continue
+        out[name] = fn(quick)
+    return out
+
+
+def _g(x, fmt="{:.2g}"):
+    return "n/a" if x is None else fmt.format(x)
+
+
+def table(res: dict) -> str:
+    lines = ["rnn-tui bench skill" + ("  (quick: tiny sizes, not a measure of skill)" if res.get("quick") else ""), ""]
+    if "lorenz" in res:
+        lines.append("Lorenz-63, RMSE at t0+h / t0+4h / t0+8h (h = 0.01), published (Fablet et al. 2018) beside ours;")
+        lines.append("valid prediction time in Lyapunov times (median [q25, q75]) over the test starting points")
+        lines.append(f"{'model':<6} {'noise':>5}  {'ours: h':>9} {'4h':>9} {'8h':>9}   {'published':<22} {'VPT (Lyap.)':<22} {'train s':>7}")
+        for r in res["lorenz"]["rows"]:
+            pub = "/".join("<1e-6" if v <= 1e-6 else f"{v:g}" for v in r["published"]) if r["published"] else "-"
+            v = r["vpt_lyapunov"]
+            vpt = f"{v['median']:.2f} [{v['q25']:.2f}, {v['q75']:.2f}]" if v else "n/a"
+            e = r["rmse"]
+            lines.append(f"{r['model']:<6} {r['noise']:>5.1f}  {_g(e[0]):>9} {_g(e[1]):>9} {_g(e[2]):>9}   {pub:<22} {vpt:<22} {r['train_seconds']:>7}")
+        lines.append("")
+    if "lotka_volterra" in res:
+        lines.append("Lotka-Volterra, free run over five periods from the end of training (notes 000)")
+        lines.append(f"{'preset':<22} {'seq':>3} {'amp. err':>9} {'phase (periods)':>16} {'positive':>9} {'min':>8}")
+        for r in res["lotka_volterra"]["rows"]:
+            lines.append(f"{r['preset']:<22} {r['seq_len']:>3} {r['amplitude_error']:>9.1%} {_g(r['phase_error_periods'], '{:.3f}'):>16} "
+                         f"{str(r['stays_positive']):>9} {r['min_pred']:>8.3g}")
+        lines.append("")
+    if "kdv" in res:
+        k = res["kdv"]["relative_l2_at_frame"]
+        lines.append("KdV ConvLSTM, relative L2 error of the free run: " + ", ".join(f"frame {f}: {v:.3g}" for f, v in k.items()))
+        lines.append("")
+    if "sines" in res:
+        for r in res["sines"]["rows"]:
+            lines.append(f"{r['preset']}: rollout RMSE over the validation period ({r['steps']} steps) {r['rollout_rmse']:.3g}")
+    return "\n".join(lines)

@@ -1,0 +1,243 @@
+"""`rnn-tui bench speed`: the project's trainer against the notes' plain PyTorch loop, measured in
+one run on this machine, every figure given as a ratio to the reference measured beside it."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnn_tui import config
+from rnn_tui.bench.reference import NotesModel, run_reference
+from rnn_tui.core import events as ev
+from rnn_tui.core.data import prepare
+from rnn_tui.core.trainer import pick_device, train
+from rnn_tui.models.base import ModelSpec
+from rnn_tui.models.registry import build
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    overrides: tuple[str, ...]  # on top of `preset` (or the defaults)
+    preset: str | None = None
+    epochs: int = 3
+
+
+def cases(quick: bool) -> list[Case]:
+    if quick:
+        return [
+            Case("sine rnn (tiny)", ("system.name=sine", "model.arch=rnn", "model.hidden_size=8", "system.steps=200",
+                                     "train.seq_len=10", "train.batch_size=16"), epochs=2),
+        ]
+    return [
+        Case("sine rnn: seq 20, batch 32, hidden 64", ("system.name=sine", "model.arch=rnn", "model.hidden_size=64",
+                                                       "train.seq_len=20", "train.batch_size=32", "train.val_fraction=0.2",
+                                                       "train.test_fraction=0"), epochs=20),
+        Case("lorenz63 lstm: seq 50, batch 128, hidden 128", ("system.name=lorenz63", "model.arch=lstm", "model.hidden_size=128",
+                                                              "train.seq_len=50", "train.batch_size=128", "system.steps=10000"), epochs=1),
+        Case("kdv convlstm preset", (), preset="kdv_convlstm", epochs=2),
+    ]
+
+
+def _cfg(case: Case, device: str, extra: tuple[str, ...] = ()):
+    base = ["train.lr=1e-3", "train.optimizer=adam", "train.schedule=none", f"train.epochs={case.epochs}",
+            "rollout.every=0", "rollout.horizon=20", f"train.device={device}"]
+    return config.load(case.preset, overrides=list(case.overrides) + base + list(extra))
+
+
+def _reference_model(cfg, spec: ModelSpec):
+    if cfg.model.arch in ("rnn", "lstm", "gru"):
+        return NotesModel(cfg.model.arch, spec.dim, cfg.model.hidden_size)
+    return build(spec, cfg.model)  # no torch.nn layer exists for it (ConvLSTM): our module, their loop
+
+
+def measure_reference(cfg) -> dict:
+    device = torch.device("cpu")  # the notes' loop runs where its tensors are: the CPU
+    prep = prepare(cfg, device, torch.float32)
+    spec = ModelSpec(dim=prep.dim, seq_len=cfg.train.seq_len, field=prep.traj.kind == "field", dt=prep.traj.dt)
+    torch.manual_seed(0)
+    model = _reference_model(cfg, spec)
+    train_part = prep.clean[: prep.n_train]
+    val_part = prep.clean[prep.n_train : prep.n_train + prep.n_val]
+    r = run_reference(model, train_part, val_part, cfg.train.seq_len, cfg.train.batch_size, cfg.train.lr, cfg.train.epochs)
+    return {"steps_per_s": r["steps"] / r["seconds"], "samples_per_s": r["samples"] / r["seconds"], "steps": r["steps"]}
+
+
+def _rate(events: list) -> dict:
+    epochs = [e for e in events if isinstance(e, ev.EpochEnd)]
+    last = epochs[-1]
+    batch = next(e for e in events if isinstance(e, ev.Started))
+    return {"steps_per_s": last.step / last.elapsed_s, "samples_per_s": float(np.mean([e.samples_per_s for e in epochs])),
+            "steps": last.step, "device": batch.device}
+
+
+def measure_ours(cfg) -> dict:
+    seen: list = []
+    train(cfg, seen.append)
+    return _rate(seen)
+
+
+def measure_app(cfg) -> dict | None:
+    """Throughput with the app on screen (a headless Pilot with plots updating); None without textual."""
+    try:
+        from rnn_tui.tui.bench_hook import run_in_app
+    except ImportError:
+        return None
+    seen = run_in_app(cfg)
+    return _rate(seen) if seen else None
+
+
+def time_to_accuracy(threshold: float, quick: bool, device: str) -> dict:
+    """Wall seconds until the sine configuration's validation MSE (data units) first falls below threshold."""
+    cap_epochs = 3 if quick else 400
+    common = ["system.name=sine", "model.arch=rnn", "model.hidden_size=64", "train.seq_len=20", "train.batch_size=32",
+              "train.val_fraction=0.2", "train.test_fraction=0", "rollout.every=0", f"train.epochs={cap_epochs}"]
+    if quick:
+        common += ["system.steps=200", "model.hidden_size=8", "train.seq_len=10"]
+    ref_cfg = config.load(None, overrides=common + ["train.lr=1e-3", "train.optimizer=adam", "train.device=cpu"])
+    prep = prepare(ref_cfg, torch.device("cpu"), torch.float32)
+    # The reference works on the raw signal, as in the notes: its MSE is in data units already.
+    raw = torch.as_tensor(prep.traj.values, dtype=torch.float32)
+    torch.manual_seed(0)
+    ref_model = NotesModel("rnn", 1, ref_cfg.model.hidden_size)
+    hit = {}
+
+    def ref_epoch(epoch, val_mse, elapsed):
+        if val_mse < threshold:
+            hit.update(epoch=epoch, seconds=elapsed)
+            return True
+        return False
+
+    run_reference(ref_model, raw[: prep.n_train], raw[prep.n_train :], ref_cfg.train.seq_len, 32, 1e-3, cap_epochs, on_epoch=ref_epoch)
+    ref = {"seconds": hit.get("seconds"), "epochs": hit.get("epoch")}
+
+    # Ours: same architecture and data; better means (normalisation, loss on every window step, a
+    # higher learning rate with a cosine schedule), and the same validation metric in data units.
+    ours_cfg = config.load(None, overrides=common + ["train.lr=3e-3", "train.seq_loss=true", "train.schedule=cosine",
+                                                     f"train.device={device}"])
+    from rnn_tui.core.trainer import Control
+
+    control = Control()
+    hit_ours = {}
+
+    def on_event(e):
+        if isinstance(e, ev.EpochEnd) and e.val_rmse_units ** 2 < threshold and not hit_ours:
+            hit_ours.update(epoch=e.epoch, seconds=e.elapsed_s)
+            control.stop.set()
+
+    train(ours_cfg, on_event, control)
+    ours = {"seconds": hit_ours.get("seconds"), "epochs": hit_ours.get("epoch")}
+    ratio = ref["seconds"] / ours["seconds"] if ref["seconds"] and ours["seconds"] else None
+    return {"threshold_mse": threshold, "reference": ref, "ours": ours, "speedup": ratio, "epoch_cap": cap_epochs}
+
+
+@torch.no_grad()
+def rollout_speed(steps: int, seq_len: int = 20) -> dict:
+    """Seconds per 10,000 free-running steps, LSTM hidden 64 on Lorenz-63: carried state vs re-fed window."""
+    cfg = config.load(None, overrides=["system.name=lorenz63", "model.arch=lstm", "model.hidden_size=64", f"train.seq_len={seq_len}"])
+    torch.manual_seed(0)
+    model = build(ModelSpec(dim=3, seq_len=seq_len), cfg.model).eval()
+    window = torch.randn(1, seq_len, 3)
+
+    t0 = time.perf_counter()
+    y, state = model.warmup(window)
+    for _ in range(steps - 1):
+        y, state = model.step(y, state)
+    carried = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    w = window
+    for _ in range(steps):
+        y = model(w)
+        w = torch.cat([w[:, 1:], y.unsqueeze(1)], dim=1)
+    refeed = time.perf_counter() - t0
+    scale = 10_000 / steps
+    return {"steps": steps, "seq_len": seq_len, "ours_s_per_10k": carried * scale, "refeed_s_per_10k": refeed * scale,
+            "speedup": refeed / carried}
+
+
+def startup(quick: bool) -> dict:
+    """`rnn-tui --help` (a fresh interpreter each time; best of 3) and the app's first frame."""
+    times = []
+    for _ in range(1 if quick else 3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "rnn_tui", "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    out = {"help_s": min(times), "first_frame_s": None}
+    code = (
+        "import time, asyncio; t0 = time.perf_counter()\n"
+        "from rnn_tui.tui.app import RnnTuiApp\n"
+        "async def main():\n"
+        "    app = RnnTuiApp()\n"
+        "    async with app.run_test(size=(160, 50)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        print(time.perf_counter() - t0)\n"
+        "asyncio.run(main())\n"
+    )
+    try:
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        if p.returncode == 0:
+            out["first_frame_s"] = float(p.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError):
+        pass
+    return out
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dict:
+    dev = str(pick_device(device))
+    out = {"device": dev, "machine": machine(), "quick": quick, "cases": []}
+    for case in cases(quick):
+        cfg = _cfg(case, dev)
+        ref = measure_reference(_cfg(case, "cpu"))
+        ours = measure_ours(cfg)
+        app = measure_app(cfg) if with_app else None
+        out["cases"].append({
+            "name": case.name,
+            "reference": ref,
+            "ours": ours,
+            "app": app,
+            "ours_vs_reference": ours["steps_per_s"] / ref["steps_per_s"],
+            "app_vs_headless": app["steps_per_s"] / ours["steps_per_s"] if app else None,
+        })
+    out["time_to_accuracy"] = time_to_accuracy(1e-4, quick, dev)
+    out["rollout"] = rollout_speed(500 if quick else 10_000)
+    out["startup"] = startup(quick)
+    return out
+
+
+def _f(x, fmt="{:.2f}"):
+    return "n/a" if x is None else fmt.format(x)
+
+
+def table(res: dict) -> str:
+    lines = [f"rnn-tui bench speed  (device {res['device']}; {res['machine']['cpus']} CPUs, torch {res['machine']['torch']})", ""]
+    lines.append(f"{'case':<46} {'ref steps/s':>11} {'ours':>9} {'x ref':>6} {'app':>9} {'app/ours':>8}")
+    for c in res["cases"]:
+        app = c["app"]["steps_per_s"] if c["app"] else None
+        lines.append(f"{c['name']:<46} {c['reference']['steps_per_s']:>11.1f} {c['ours']['steps_per_s']:>9.1f} "
+                     f"{c['ours_vs_reference']:>6.2f} {_f(app, '{:.1f}'):>9} {_f(c['app_vs_headless']):>8}")
+    t = res["time_to_accuracy"]
+    lines += ["", f"time to val MSE < {t['threshold_mse']:g} (sine, data units): reference {_f(t['reference']['seconds'], '{:.1f} s')} "
+              f"({_f(t['reference']['epochs'], '{} epochs')}), ours {_f(t['ours']['seconds'], '{:.1f} s')} "
+              f"({_f(t['ours']['epochs'], '{} epochs')}); speed-up {_f(t['speedup'])}x"]
+    r = res["rollout"]
+    lines.append(f"rollout, per 10,000 steps (LSTM 64, Lorenz-63): carried state {r['ours_s_per_10k']:.2f} s, "
+                 f"re-fed window (seq {r['seq_len']}) {r['refeed_s_per_10k']:.2f} s; speed-up {r['speedup']:.1f}x")
+    s = res["startup"]
+    lines.append(f"start-up: rnn-tui --help {s['help_s']:.2f} s; app first frame {_f(s['first_frame_s'], '{:.2f} s')}")
+    return "\n".join(lines)

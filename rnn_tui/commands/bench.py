@@ -1,0 +1,51 @@
+"""`rnn-tui bench speed|skill`: measured throughput and forecast skill, printed as tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="benchmarks: speed (throughput) and skill (forecast accuracy)",
+                       description="Run a benchmark and print its table.")
+    bsub = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    s = bsub.add_parser("speed", help="trainer throughput against the notes' plain PyTorch loop",
+                        description="Steps per second against the notes' DataLoader loop, time to accuracy, rollout cost and start-up, all from one run.")
+    s.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    s.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    s.add_argument("--quick", action="store_true", help="tiny sizes (for tests): checks that it runs, measures nothing useful")
+    s.add_argument("--no-app", action="store_true", help="skip the measurement with the app on screen")
+    s.set_defaults(func=run_speed)
+    k = bsub.add_parser("skill", help="forecast skill of the presets beside the notes' published figures",
+                        description="Train the relevant presets headless and print their forecast errors next to the published ones.")
+    k.add_argument("--quick", action="store_true", help="tiny sizes (for tests)")
+    k.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    k.add_argument("--only", metavar="NAME", action="append", default=[], help="run only these experiments (repeatable)")
+    k.set_defaults(func=run_skill)
+
+
+def _write_json(path: str | None, data: dict) -> None:
+    if path:
+        from rnn_tui.core.runio import _clean, atomic_write
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(Path(path), lambda fh: json.dump(_clean(data), fh, indent=2))
+
+
+def run_speed(args) -> int:
+    from rnn_tui.bench import speed
+
+    res = speed.run(args.device, quick=args.quick, with_app=not args.no_app)
+    print(speed.table(res))
+    _write_json(args.json, res)
+    return 0
+
+
+def run_skill(args) -> int:
+    from rnn_tui.bench import skill
+
+    res = skill.run(quick=args.quick, only=args.only)
+    print(skill.table(res))
+    _write_json(args.json, res)
+    return 0
