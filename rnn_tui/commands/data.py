@@ -1,5 +1,4 @@
 """`rnn-tui data`: write a system's true trajectory to CSV, or list the systems and their parameters.
-
 Imports only numpy (and scipy inside the generators): no torch, no textual.
 """
 

@@ -114,3 +114,39 @@ class System:
         if not np.all(np.isfinite(traj.values)):
             raise UserError(f"{self.name}: the trajectory is not finite with these parameters")
         return traj
+
+
+class _TooManyEvaluations(Exception):
+    pass
+
+
+MAX_EVALUATIONS = 1_000_000  # integrate_flow's budget of right-hand-side calls, plus 100 per sample
+
+
+def integrate_flow(rhs, start, t: np.ndarray, system: str) -> np.ndarray:
+    """Integrate y' = rhs(t, y) from `start` at t = 0 and return the states at the times `t`, (T, D).
+
+    DOP853 at rtol = atol = 1e-12 with its own adaptive steps; the samples are read off its dense
+    output (t_eval), so the sample step is never the integration step. A run that needs more than
+    1,000,000 + 100·T evaluations (a stiff or exploding choice of parameters) or fails is a UserError.
+    """
+    from scipy.integrate import solve_ivp
+
+    budget = MAX_EVALUATIONS + 100 * len(t)
+    count = 0
+
+    def counted(time, y):
+        nonlocal count
+        count += 1
+        if count > budget:
+            raise _TooManyEvaluations
+        return rhs(time, y)
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            sol = solve_ivp(counted, (0.0, float(t[-1])), start, method="DOP853", t_eval=t, rtol=1e-12, atol=1e-12)
+    except _TooManyEvaluations:
+        raise UserError(f"{system}: the integration needs too many steps with these parameters (stiff or exploding)") from None
+    if not sol.success or sol.y.shape[1] != len(t):
+        raise UserError(f"{system}: the integration failed with these parameters ({sol.message})")
+    return np.ascontiguousarray(sol.y.T)

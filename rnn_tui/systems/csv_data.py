@@ -1,5 +1,4 @@
 """Your own series from a CSV file (system name "csv"): a header row, then one row per sample.
-
 A column named `t` gives the sample times; without it the times are n·dt.
 """
 

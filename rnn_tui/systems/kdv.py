@@ -1,5 +1,4 @@
 """The Korteweg–de Vries equation u_t − 6uu_x + u_xxx = 0 on a periodic domain: two solitons colliding.
-
 Starts from the exact two-soliton solution; Fourier pseudo-spectral in x, ETDRK4 in time (Kassam–Trefethen).
 """
 

@@ -1,5 +1,4 @@
 """The logistic map x_{n+1} = r x_n (1 − x_n) (notes 002): a period-4 cycle at r = 3.5, chaos at 3.9.
-
 Iterated exactly in float64, one Python float at a time, so the series is reproducible bit for bit.
 """
 

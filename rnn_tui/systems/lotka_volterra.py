@@ -1,5 +1,4 @@
 """The Lotka–Volterra predator–prey system x' = αx − βxy, y' = δxy − γy.
-
 Closed orbits (the first integral δx − γ ln x + βy − α ln y is constant); DOP853 at 1e-12.
 """
 
@@ -7,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_tui.errors import UserError
-from rnn_tui.systems.base import Param, System, Trajectory
+from rnn_tui.systems.base import Param, System, Trajectory, integrate_flow
 
 # Period of the orbit through (10, 5) at the default rates, measured from a DOP853 run at
 # rtol = atol = 1e-13 (time between successive upward crossings of x = γ/δ); see the tests.
@@ -16,8 +14,6 @@ PERIOD = 4.297074
 
 
 def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
-    from scipy.integrate import solve_ivp
-
     a, b, g, d = params["alpha"], params["beta"], params["gamma"], params["delta"]
 
     def rhs(t, s):
@@ -25,10 +21,8 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
         return (a * x - b * x * y, d * x * y - g * y)
 
     t = np.arange(steps, dtype=np.float64) * dt
-    sol = solve_ivp(rhs, (0.0, t[-1]), (params["x0"], params["y0"]), method="DOP853", t_eval=t, rtol=1e-12, atol=1e-12)
-    if not sol.success or sol.y.shape[1] != steps:
-        raise UserError(f"lotka_volterra: the integration failed with these parameters ({sol.message})")
-    return Trajectory(t=t, values=np.ascontiguousarray(sol.y.T), names=("x", "y"), kind="flow", dt=dt)
+    values = integrate_flow(rhs, (params["x0"], params["y0"]), t, "lotka_volterra")
+    return Trajectory(t=t, values=values, names=("x", "y"), kind="flow", dt=dt)
 
 
 SYSTEM = System(

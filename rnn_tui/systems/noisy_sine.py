@@ -1,5 +1,4 @@
 """A sine wave plus uniform noise, x_n = sin(ω n dt) + a·U(0, 1), as in notes 003.
-
 The noise comes from numpy's default generator seeded with the run's seed: one seed, one series.
 """
 

@@ -1,5 +1,4 @@
 """The driven damped oscillator x'' + η x' + x = F0 cos(ωt), as in the notes' script (2γ = 0.4).
-
 Integrated with DOP853 at rtol = atol = 1e-12 and read off at the sample times (dense output).
 """
 
@@ -9,13 +8,10 @@ import math
 
 import numpy as np
 
-from rnn_tui.errors import UserError
-from rnn_tui.systems.base import Param, System, Trajectory
+from rnn_tui.systems.base import Param, System, Trajectory, integrate_flow
 
 
 def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
-    from scipy.integrate import solve_ivp
-
     eta, f0, omega = params["eta"], params["F0"], params["omega"]
 
     def rhs(t, s):
@@ -23,10 +19,8 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
         return (v, f0 * math.cos(omega * t) - eta * v - x)
 
     t = np.arange(steps, dtype=np.float64) * dt
-    sol = solve_ivp(rhs, (0.0, t[-1]), (params["x0"], params["v0"]), method="DOP853", t_eval=t, rtol=1e-12, atol=1e-12)
-    if not sol.success or sol.y.shape[1] != steps:
-        raise UserError(f"oscillator: the integration failed with these parameters ({sol.message})")
-    return Trajectory(t=t, values=np.ascontiguousarray(sol.y.T), names=("x", "v"), kind="flow", dt=dt)
+    values = integrate_flow(rhs, (params["x0"], params["v0"]), t, "oscillator")
+    return Trajectory(t=t, values=values, names=("x", "v"), kind="flow", dt=dt)
 
 
 SYSTEM = System(

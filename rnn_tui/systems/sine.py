@@ -1,5 +1,4 @@
 """The sine wave x = A sin(ωt + φ), sampled on [0, 4π] with 1000 points as in the notes.
-
 The simplest series to forecast: one frequency, no noise, exactly periodic.
 """
 
