@@ -182,3 +182,31 @@ def test_model_checkpoint_reloads_and_predicts_the_same(tmp_path):
     with torch.no_grad():
         assert torch.allclose(model(x), result.model(x))
     assert np.allclose(mean, result.prep.mean)
+
+
+def test_cuda_graph_path_falls_back_cleanly_without_cuda():
+    from rnn_tui.core import cudagraph
+
+    cfg = tiny()
+    result, seen = collect(cfg)
+    started = seen[0]
+    assert started.step_mode == "eager (not on CUDA)"
+    assert result.summary["step_mode"].startswith("eager")
+    # the reasons a CUDA run would still train eagerly are named
+    cuda = torch.device("cuda")
+    assert cudagraph.eligibility(cuda, cfg, result.model) is None
+    assert "optimizer sgd" in cudagraph.eligibility(cuda, config.load("sine_rnn", overrides=["train.optimizer=sgd"]), result.model)
+    assert "L-BFGS" in cudagraph.eligibility(cuda, config.load("lorenz63_rk4"), result.model)
+
+
+def test_grad_norm_matches_torch_clip_and_clips():
+    from rnn_tui.core.trainer import grad_norm
+
+    torch.manual_seed(0)
+    p = [torch.nn.Parameter(torch.randn(5)), torch.nn.Parameter(torch.randn(3, 2))]
+    for q in p:
+        q.grad = torch.randn_like(q)
+    expected = float(torch.sqrt(sum((q.grad**2).sum() for q in p)))
+    assert grad_norm(p, float("inf")) == pytest.approx(expected, rel=1e-6)
+    assert grad_norm(p, 0.5) == pytest.approx(expected, rel=1e-6)  # the norm before clipping
+    assert float(torch.sqrt(sum((q.grad**2).sum() for q in p))) == pytest.approx(0.5, rel=1e-4)

@@ -17,6 +17,7 @@ class Started:
     n_val: int  # validation windows
     epochs: int
     steps_per_epoch: int
+    step_mode: str = "eager"  # "cuda-graph" when the training step is captured and replayed
 
 
 @dataclass(frozen=True)

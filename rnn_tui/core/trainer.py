@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from rnn_tui.config import Config
+from rnn_tui.core import cudagraph
 from rnn_tui.core import events as ev
 from rnn_tui.core.data import Prepared, gather_windows, prepare
 from rnn_tui.core.evaluate import evaluate
@@ -81,6 +82,26 @@ def make_optimizer(cfg: Config, params) -> torch.optim.Optimizer:
     if t.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=t.lr, weight_decay=t.weight_decay)
     return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
+
+
+def _lr(opt) -> float:
+    return float(opt.param_groups[0]["lr"])
+
+
+def _set_lr(group: dict, lr: float) -> None:
+    """A tensor learning rate (capturable optimisers) is filled in place so a captured graph sees it."""
+    if torch.is_tensor(group["lr"]):
+        group["lr"].fill_(lr)
+    else:
+        group["lr"] = lr
+
+
+def grad_norm(params, clip: float) -> float:
+    """Total gradient norm before clipping; clips to `clip` when it is finite (inf = off)."""
+    if math.isinf(clip):
+        grads = [p.grad for p in params if p.grad is not None]
+        return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))) if grads else 0.0
+    return float(torch.nn.utils.clip_grad_norm_(params, clip))
 
 
 def window_loss(model, prep: Prepared, starts: torch.Tensor, series: torch.Tensor, seq_loss: bool) -> torch.Tensor:
@@ -149,11 +170,14 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     seq_loss = t.seq_loss and t.rollout_steps == 1
 
+    graph_reason = cudagraph.eligibility(device, cfg, model)
+    graphed = None  # the captured step, made at the first full batch
     n_train = len(prep.train_starts)
     batch = min(t.batch_size, n_train)
     steps_per_epoch = max(1, math.ceil(n_train / batch)) if model.trainable else 0
     epochs = t.epochs if model.trainable else 1
-    emit(ev.Started(str(device), n_params, n_train, len(prep.val_starts), epochs, steps_per_epoch))
+    step_mode = "cuda-graph" if graph_reason is None else f"eager ({graph_reason})"
+    emit(ev.Started(str(device), n_params, n_train, len(prep.val_starts), epochs, steps_per_epoch, step_mode))
 
     history: list[dict] = []
     status, message = "finished", ""
@@ -208,7 +232,7 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
             rollout_now(1)
     else:
         params = [p for p in model.parameters() if p.requires_grad]
-        opt = make_optimizer(cfg, params)
+        opt = cudagraph.make_capturable_optimizer(cfg, params, device) if graph_reason is None else make_optimizer(cfg, params)
         total_steps = epochs * steps_per_epoch
         if t.schedule == "cosine":
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps, eta_min=t.lr * 1e-3)
@@ -231,22 +255,36 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
                 new_lr = control.take_lr()
                 if new_lr is not None:
                     for g in opt.param_groups:
-                        g["lr"] = new_lr
+                        _set_lr(g, new_lr)
                 starts = perm[b * batch : (b + 1) * batch]
-                loss = window_loss(model, prep, starts, prep.inputs, seq_loss)
-                lv = loss.item()
-                if not math.isfinite(lv):
-                    status = "diverged"
-                    message = f"non-finite loss at epoch {epoch}, step {b + 1} (train.lr = {opt.param_groups[0]['lr']:g})"
-                    break
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                gn = float(torch.nn.utils.clip_grad_norm_(params, clip))
-                if not math.isfinite(gn):
-                    status = "diverged"
-                    message = f"non-finite gradient at epoch {epoch}, step {b + 1} (train.lr = {opt.param_groups[0]['lr']:g})"
-                    break
-                opt.step()
+                if graph_reason is None and len(starts) == batch:
+                    if graphed is None:
+                        try:
+                            graphed = cudagraph.GraphedStep(model, opt, params, lambda s: window_loss(model, prep, s, prep.inputs, seq_loss), starts, clip)
+                        except RuntimeError as exc:  # capture is best effort: train eagerly instead
+                            graph_reason = f"capture failed: {str(exc).splitlines()[0]}"
+                if graphed is not None and graph_reason is None and len(starts) == batch:
+                    lv, gn = graphed(starts).tolist()
+                    if not (math.isfinite(lv) and math.isfinite(gn)):
+                        graphed.restore_previous()
+                        status = "diverged"
+                        message = f"non-finite loss or gradient at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
+                        break
+                else:
+                    loss = window_loss(model, prep, starts, prep.inputs, seq_loss)
+                    lv = loss.item()
+                    if not math.isfinite(lv):
+                        status = "diverged"
+                        message = f"non-finite loss at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
+                        break
+                    opt.zero_grad(set_to_none=graphed is None)
+                    loss.backward()
+                    gn = grad_norm(params, clip)
+                    if not math.isfinite(gn):
+                        status = "diverged"
+                        message = f"non-finite gradient at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
+                        break
+                    opt.step()
                 step += 1
                 if sched is not None and t.schedule == "cosine":
                     sched.step()
@@ -254,12 +292,12 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
                 norms.append(gn)
             if status != "finished":
                 if losses and status == "cancelled":
-                    record(epoch, float(np.mean(losses)), norms, opt.param_groups[0]["lr"], time.perf_counter() - e0, len(losses) * batch)
+                    record(epoch, float(np.mean(losses)), norms, _lr(opt), time.perf_counter() - e0, len(losses) * batch)
                 break
             train_loss = float(np.mean(losses))
             if epoch == epochs and t.lbfgs_steps > 0:
                 train_loss = _lbfgs_polish(model, prep, params, t.lbfgs_steps, control)
-            record(epoch, train_loss, norms, opt.param_groups[0]["lr"], time.perf_counter() - e0, len(losses) * batch)
+            record(epoch, train_loss, norms, _lr(opt), time.perf_counter() - e0, len(losses) * batch)
             if sched is not None and t.schedule == "plateau":
                 val = history[-1]["val_loss"]
                 sched.step(val if math.isfinite(val) else train_loss)
@@ -287,6 +325,7 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
         "final_val_rmse_units": history[-1]["val_rmse_units"] if history else None,
         "n_params": n_params,
         "device": str(device),
+        "step_mode": "cuda-graph" if graph_reason is None and graphed is not None else f"eager ({graph_reason or 'no full batch'})",
         "dtype": t.dtype,
         "n_train_windows": n_train,
         "n_val_windows": len(prep.val_starts),
