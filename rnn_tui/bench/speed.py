@@ -95,8 +95,9 @@ def measure_app(cfg) -> dict | None:
 
 
 def time_to_accuracy(threshold: float, quick: bool, device: str) -> dict:
-    """Wall seconds until the sine configuration's validation MSE (data units) first falls below threshold."""
-    cap_epochs = 3 if quick else 400
+    """Wall seconds until the sine configuration's validation MSE (data units) first falls below
+    `threshold`: the notes' loop with the notes' settings, against ours (same RNN, same data)."""
+    cap_epochs = 3 if quick else 300
     common = ["system.name=sine", "model.arch=rnn", "model.hidden_size=64", "train.seq_len=20", "train.batch_size=32",
               "train.val_fraction=0.2", "train.test_fraction=0", "rollout.every=0", f"train.epochs={cap_epochs}"]
     if quick:
@@ -105,37 +106,38 @@ def time_to_accuracy(threshold: float, quick: bool, device: str) -> dict:
     prep = prepare(ref_cfg, torch.device("cpu"), torch.float32)
     # The reference works on the raw signal, as in the notes: its MSE is in data units already.
     raw = torch.as_tensor(prep.traj.values, dtype=torch.float32)
+    val = prep.traj.values[prep.n_train :, 0]
+    persistence = float(np.mean((val[1:] - val[:-1]) ** 2))  # predicting "no change": the bar to clear
     torch.manual_seed(0)
     ref_model = NotesModel("rnn", 1, ref_cfg.model.hidden_size)
-    hit = {}
+    hit: dict = {}
 
     def ref_epoch(epoch, val_mse, elapsed):
         if val_mse < threshold:
-            hit.update(epoch=epoch, seconds=elapsed)
+            hit.update(epochs=epoch, seconds=elapsed)
             return True
         return False
 
     run_reference(ref_model, raw[: prep.n_train], raw[prep.n_train :], ref_cfg.train.seq_len, 32, 1e-3, cap_epochs, on_epoch=ref_epoch)
-    ref = {"seconds": hit.get("seconds"), "epochs": hit.get("epoch")}
-
-    # Ours: same architecture and data; better means (normalisation, loss on every window step, a
-    # higher learning rate with a cosine schedule), and the same validation metric in data units.
-    ours_cfg = config.load(None, overrides=common + ["train.lr=3e-3", "train.seq_loss=true", "train.schedule=cosine",
-                                                     f"train.device={device}"])
+    # Ours: the same RNN on the same data, with normalisation (always on) and a residual output
+    # (the network learns the increment), scored by the same validation MSE in data units.
+    ours_cfg = config.load(None, overrides=common + ["train.lr=1e-3", "model.residual=true", f"train.device={device}"])
     from rnn_tui.core.trainer import Control
 
     control = Control()
-    hit_ours = {}
+    hit_ours: dict = {}
 
     def on_event(e):
-        if isinstance(e, ev.EpochEnd) and e.val_rmse_units ** 2 < threshold and not hit_ours:
-            hit_ours.update(epoch=e.epoch, seconds=e.elapsed_s)
+        if isinstance(e, ev.EpochEnd) and e.val_rmse_units**2 < threshold and not hit_ours:
+            hit_ours.update(epochs=e.epoch, seconds=e.elapsed_s)
             control.stop.set()
 
     train(ours_cfg, on_event, control)
-    ours = {"seconds": hit_ours.get("seconds"), "epochs": hit_ours.get("epoch")}
+    ref = {"seconds": hit.get("seconds"), "epochs": hit.get("epochs")}
+    ours = {"seconds": hit_ours.get("seconds"), "epochs": hit_ours.get("epochs")}
     ratio = ref["seconds"] / ours["seconds"] if ref["seconds"] and ours["seconds"] else None
-    return {"threshold_mse": threshold, "reference": ref, "ours": ours, "speedup": ratio, "epoch_cap": cap_epochs}
+    return {"threshold_mse": threshold, "persistence_mse": persistence, "reference": ref, "ours": ours,
+            "speedup": ratio, "epoch_cap": cap_epochs}
 
 
 @torch.no_grad()
@@ -214,7 +216,7 @@ def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dic
             "ours_vs_reference": ours["steps_per_s"] / ref["steps_per_s"],
             "app_vs_headless": app["steps_per_s"] / ours["steps_per_s"] if app else None,
         })
-    out["time_to_accuracy"] = time_to_accuracy(1e-4, quick, dev)
+    out["time_to_accuracy"] = [time_to_accuracy(th, quick, dev) for th in (1e-4, 1e-5)]
     out["rollout"] = rollout_speed(500 if quick else 10_000)
     out["startup"] = startup(quick)
     return out
@@ -231,10 +233,11 @@ def table(res: dict) -> str:
         app = c["app"]["steps_per_s"] if c["app"] else None
         lines.append(f"{c['name']:<46} {c['reference']['steps_per_s']:>11.1f} {c['ours']['steps_per_s']:>9.1f} "
                      f"{c['ours_vs_reference']:>6.2f} {_f(app, '{:.1f}'):>9} {_f(c['app_vs_headless']):>8}")
-    t = res["time_to_accuracy"]
-    lines += ["", f"time to val MSE < {t['threshold_mse']:g} (sine, data units): reference {_f(t['reference']['seconds'], '{:.1f} s')} "
-              f"({_f(t['reference']['epochs'], '{} epochs')}), ours {_f(t['ours']['seconds'], '{:.1f} s')} "
-              f"({_f(t['ours']['epochs'], '{} epochs')}); speed-up {_f(t['speedup'])}x"]
+    lines.append("")
+    for t in res["time_to_accuracy"]:
+        lines.append(f"time to val MSE < {t['threshold_mse']:g} (sine, data units; persistence scores {t['persistence_mse']:.2g}): "
+                     f"reference {_f(t['reference']['seconds'], '{:.2f} s')} ({_f(t['reference']['epochs'], '{} epochs')}), "
+                     f"ours {_f(t['ours']['seconds'], '{:.2f} s')} ({_f(t['ours']['epochs'], '{} epochs')}); speed-up {_f(t['speedup'])}x")
     r = res["rollout"]
     lines.append(f"rollout, per 10,000 steps (LSTM 64, Lorenz-63): carried state {r['ours_s_per_10k']:.2f} s, "
                  f"re-fed window (seq {r['seq_len']}) {r['refeed_s_per_10k']:.2f} s; speed-up {r['speedup']:.1f}x")

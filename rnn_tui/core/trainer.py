@@ -243,6 +243,7 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
         gen = torch.Generator(device="cpu").manual_seed(t.seed)
         clip = t.clip_grad_norm if t.clip_grad_norm > 0 else float("inf")
         model.train()
+        t0 = time.perf_counter()  # training starts now (creating the optimiser imports torch._dynamo: ~1 s once)
         for epoch in range(1, epochs + 1):
             e0 = time.perf_counter()
             perm = prep.train_starts[torch.randperm(n_train, generator=gen).to(device)]
