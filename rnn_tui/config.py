@@ -27,7 +27,7 @@ class SystemConfig:
     steps: int = 0  # samples in the trajectory; 0 = the system's default
     dt: float = 0.0  # sample step in time units; 0 = the system's default
     seed: int = 0  # seed of stochastic systems (noisy sine) and of the observation noise
-    noise: float = 0.0  # std of Gaussian noise added to the training inputs only (data units)
+    noise: float = 0.0  # std of Gaussian observation noise on the training split only (data units)
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class ModelConfig:
     kernel_size: int = 5  # convlstm: width of the 1-D convolution (odd)
     batch_norm: bool = False  # convlstm: batch normalisation after the ConvLSTM layer
     scheme: Literal["rk4", "euler"] = "rk4"  # rk4: integration scheme of the residual network
+    substeps: int = 1  # rk4: steps of the scheme per sample step (1 = one step of dt, as in Fablet 2018)
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def validate(cfg: Config, source: str = "configuration") -> None:
     need(0 <= m.sparsity < 1, f"model.sparsity must be in [0, 1), got {m.sparsity:g}")
     need(m.washout >= 0, f"model.washout must be >= 0, got {m.washout}")
     need(m.ridge >= 0, f"model.ridge must be >= 0, got {m.ridge:g}")
+    need(m.substeps >= 1, f"model.substeps must be >= 1, got {m.substeps}")
     need(m.filters >= 1, f"model.filters must be >= 1, got {m.filters}")
     need(m.kernel_size >= 1 and m.kernel_size % 2 == 1, f"model.kernel_size must be odd and >= 1, got {m.kernel_size}")
     need(t.seq_len >= 1, f"train.seq_len must be >= 1, got {t.seq_len}")

@@ -17,7 +17,8 @@ SHRINK = {
     "lorenz63_lstm": ["system.steps=1500", "model.hidden_size=16"],
     "lorenz63_esn": ["system.steps=3000", "model.hidden_size=100", "model.washout=50", "train.seq_len=50"],
     "lorenz63_rk4": ["system.steps=1000", "train.lbfgs_steps=10"],
-    "lorenz63_mlp": ["system.steps=1500"],
+    "lorenz63_rk4_noisy": ["system.steps=1000", "train.lbfgs_steps=5", "train.rollout_steps=2"],
+    "lorenz63_mlp": ["system.steps=1500", "train.lbfgs_steps=5"],
     "kdv_convlstm": ["system.steps=60", "model.filters=4", "train.batch_size=8"],
     "logistic_irnn": ["system.steps=400"],
 }

@@ -25,7 +25,7 @@ class Prepared:
     n_val: int
     n_test: int
     clean: torch.Tensor  # (T, D) normalised true series
-    inputs: torch.Tensor  # (T, D) what the model is fed: `clean` plus observation noise in the training split
+    inputs: torch.Tensor  # (T, D) what the model is trained on: `clean` plus observation noise in the training split
     train_starts: torch.Tensor  # (n_train_windows,) start index of each training window
     val_starts: torch.Tensor  # (n_val_windows,)
     seq_len: int
@@ -78,7 +78,8 @@ def prepare(cfg: Config, device: torch.device, dtype: torch.dtype, traj: Traject
     rng = np.random.default_rng(cfg.system.seed + 1)
     noisy = traj.values.copy()
     if cfg.system.noise > 0:
-        # Observation noise on the training inputs only (Fablet et al. 2018's noisy experiment).
+        # Observation noise on the training split only (Fablet et al. 2018's noisy experiment): the
+        # model is fitted to noisy observations and judged against the clean truth.
         noisy[:n_train] += rng.normal(0.0, cfg.system.noise, size=train_values.shape)
     basis = noisy[:n_train]
     if traj.kind == "field":

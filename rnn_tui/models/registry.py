@@ -40,7 +40,7 @@ ARCHS: dict[str, ArchInfo] = {
         supports_field=True,
         field_only=True,
     ),
-    "rk4": ArchInfo("rk4", "bilinear residual network, one RK4/Euler step of learned dX/dt (Fablet 2018)", ("hidden_size", "scheme")),
+    "rk4": ArchInfo("rk4", "bilinear residual network, one RK4/Euler step of learned dX/dt (Fablet 2018)", ("hidden_size", "scheme", "substeps")),
 }
 
 

@@ -1,5 +1,5 @@
 """Bilinear residual network (Fablet et al. 2018): learn the vector field dX/dt = F(X), predict with
-one integration step of size spec.dt.
+one integration step of size spec.dt (or `substeps` steps of spec.dt / substeps).
 
     F(X) = W_out concat[L(X), B1(X) * B2(X)] + b      (L, B1, B2: linear layers of width hidden_size)
     rk4:   X + dt/6 (k1 + 2 k2 + 2 k3 + k4);   euler: X + dt F(X)
@@ -39,11 +39,17 @@ class RK4Net(Forecaster):
         if cfg.scheme not in ("rk4", "euler"):
             raise ValueError(f"rk4 scheme must be rk4 or euler, got {cfg.scheme!r}")
         self.scheme = cfg.scheme
-        self.dt = float(spec.dt)
+        self.substeps = int(getattr(cfg, "substeps", 1))
+        self.dt = float(spec.dt) / self.substeps
         self.field = BilinearField(spec.dim, cfg.hidden_size)
 
     def integrate(self, x: torch.Tensor) -> torch.Tensor:
-        """One step of size dt from states x (..., D)."""
+        """One sample step from states x (..., D): `substeps` steps of the scheme."""
+        for _ in range(self.substeps):
+            x = self._substep(x)
+        return x
+
+    def _substep(self, x: torch.Tensor) -> torch.Tensor:
         f, dt = self.field, self.dt
         k1 = f(x)
         if self.scheme == "euler":
