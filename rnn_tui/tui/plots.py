@@ -4,16 +4,21 @@ clear, plot, refresh. The app feeds them data and calls `replot()` at a bounded 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
-from textual import events
+from textual.app import ComposeResult
+from textual.containers import Grid
 from textual_plotext import PlotextPlot
+
+from rnn_tui.systems import SYSTEMS
 
 TRUTH = "cyan"
 MODEL = "orange"
 ONE_STEP = "green"
 MARK = "gray"
 MAX_POINTS = 1500  # plotext draws every point; more than the canvas can show only costs time
+PLOT_S = 0.25  # at most 4 plot redraws a second: rendering takes the GIL from the trainer
 
 
 def _finite_positive(xs, ys):
@@ -34,6 +39,15 @@ def _thin(x: np.ndarray, y: np.ndarray, n: int = MAX_POINTS):
     return x[idx], y[idx]
 
 
+def _bucket(x: np.ndarray, y: np.ndarray, n: int):
+    """At most n points: means over consecutive buckets (a noisy series such as per-step gradient
+    norms stays honest, and plotext, which draws every point, stays fast)."""
+    if len(x) <= n:
+        return x, y
+    edges = np.linspace(0, len(x), n + 1).astype(int)
+    return np.add.reduceat(x, edges[:-1]) / np.diff(edges), np.add.reduceat(y, edges[:-1]) / np.diff(edges)
+
+
 def _view(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
     """Axis limits that hold the truth and the prediction, but no more than one truth-range beyond
     the truth on either side, so an exploding free run does not flatten the truth into a line."""
@@ -41,6 +55,30 @@ def _view(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
     span = hi - lo or 1.0
     plo, phi = float(np.nanmin(pred)), float(np.nanmax(pred))
     return min(lo, max(plo, lo - span)), max(hi, min(phi, hi + span))
+
+
+def _log_ticks(plt, ys) -> None:
+    """Decade ticks (1e-3, 1e-2, ...) on a log-scale y axis; a few 2-digit ticks when the data
+    span less than two decades."""
+    ys = [y for y in ys if y > 0 and math.isfinite(y)]
+    if not ys:
+        return
+    lo, hi = math.log10(min(ys)), math.log10(max(ys))
+    decades = list(range(math.ceil(lo), math.floor(hi) + 1))
+    if len(decades) >= 2:
+        step = max(1, math.ceil(len(decades) / 6))
+        ticks = [10.0**d for d in decades[::step]]
+    else:
+        ticks = [10.0**v for v in np.linspace(lo, hi, 4)] if hi > lo else [10.0**lo]
+    labels = [f"1e{d}" for d in decades[::step]] if len(decades) >= 2 else [f"{t:.2g}" for t in ticks]
+    plt.yticks(ticks, labels)
+
+
+def _lin_ticks(setter, lo: float, hi: float, n: int = 5) -> None:
+    """n evenly spaced ticks labelled with 3 significant digits (plotext would print 1e-10 as
+    0.0000000001)."""
+    ticks = np.linspace(lo, hi, n) if hi > lo else np.array([lo])
+    setter(ticks.tolist(), [f"{v:.3g}" for v in ticks])
 
 
 class LivePlot(PlotextPlot):
@@ -58,19 +96,33 @@ class LivePlot(PlotextPlot):
     def draw(self) -> None:
         """Plot the kept data onto self.plt (already cleared)."""
 
+    def title(self, text: str) -> None:
+        """Set the title, shortened to the width (plotext drops a title that does not fit)."""
+        room = max(8, self.size.width - 12) if self.size.width else len(text)  # the y labels take some
+        self.plt.title(text if len(text) <= room else text[: room - 1] + "…")
+
+    @property
+    def points(self) -> int:
+        """How many points a line needs at this width (braille: two dots per character cell)."""
+        return max(50, 2 * self.size.width)
+
     def replot(self) -> None:
+        """Clear, plot, refresh. The figure is rebuilt from the kept data inside render(), at the
+        widget's current size: plotext transforms some settings in place (log-scale ticks), so a
+        figure must never be built twice, and a resize needs a fresh layout anyway."""
+        self.refresh()
+
+    def render(self):
         plt = self.plt
         plt.clear_figure()
         if self.has_data():
             self.draw()
         else:
-            plt.title(self.placeholder)
+            self.title(self.placeholder)
+            plt.frame(False)
             plt.xticks([])
             plt.yticks([])
-        self.refresh()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.replot()
+        return super().render()
 
 
 class LossPlot(LivePlot):
@@ -95,14 +147,15 @@ class LossPlot(LivePlot):
 
     def draw(self) -> None:
         plt = self.plt
-        plt.title("loss (MSE, normalised) per epoch")
+        self.title("loss (MSE, normalised) per epoch")
         plt.yscale("log")
         plt.xlabel("epoch")
         for ys, label, color in ((self.train, "train", TRUTH), (self.val, "validation", MODEL)):
             x, y = _finite_positive(self.epochs, ys)
             if x:
-                x, y = _thin(np.asarray(x), np.asarray(y))
+                x, y = _bucket(np.asarray(x, float), np.asarray(y), self.points)
                 plt.plot(x.tolist(), y.tolist(), label=label, color=color, marker="braille")
+        _log_ticks(plt, self.train + self.val)
 
 
 class GradNormPlot(LivePlot):
@@ -123,13 +176,14 @@ class GradNormPlot(LivePlot):
 
     def draw(self) -> None:
         plt = self.plt
-        plt.title("gradient norm per step")
+        self.title("gradient norm per step")
         plt.yscale("log")
         plt.xlabel("step")
         x, y = _finite_positive(range(1, len(self.norms) + 1), self.norms)
         if x:
-            x, y = _thin(np.asarray(x), np.asarray(y))
+            x, y = _bucket(np.asarray(x, float), np.asarray(y), self.points)
             plt.plot(x.tolist(), y.tolist(), color="magenta", marker="braille")
+            _log_ticks(plt, y.tolist())
 
 
 class RolloutPlot(LivePlot):
@@ -139,6 +193,7 @@ class RolloutPlot(LivePlot):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.component = 0
+        self.chosen = False  # the user picked a component with `c`
         self.show_one_step = False
         self.clear()
 
@@ -149,11 +204,15 @@ class RolloutPlot(LivePlot):
     def set_rollout(self, r) -> None:
         self.rollout = r
         self.epoch = r.epoch
+        if not self.chosen and r.truth.shape[1] > 3:
+            # A field: start at the grid point that moves most (the edges of a soliton field are flat).
+            self.component = int(np.nanargmax(np.nanstd(r.truth, axis=0)))
         self.component %= max(1, len(r.names))
 
     def cycle(self, n_components: int) -> str:
         """Next component; returns its name (or '' before any rollout)."""
         self.component = (self.component + 1) % max(1, n_components)
+        self.chosen = True
         if self.rollout is not None:
             return self.rollout.names[self.component % len(self.rollout.names)]
         return ""
@@ -164,23 +223,27 @@ class RolloutPlot(LivePlot):
     def draw(self) -> None:
         r, plt, k = self.rollout, self.plt, self.component % len(self.rollout.names)
         name = r.names[k]
-        plt.title(f"{name}: truth vs model free run (epoch {r.epoch})   [c: next component]")
+        self.title(f"{name}: truth vs model free run (epoch {r.epoch})   [c: next component]")
         plt.xlabel("t")
         if len(r.history_t):
             plt.plot(r.history_t.tolist(), r.history[:, k].tolist(), color=MARK, marker="braille", label="truth (input)")
         t = np.asarray(r.t)
         x, y = _thin(t, np.asarray(r.truth[:, k]), 400)
         plt.scatter(x.tolist(), y.tolist(), color=TRUTH, marker="dot", label="truth")
+        hist = r.history[:, k] if len(r.history_t) else np.zeros(0)
+        truth = np.concatenate([r.truth[:, k], hist])
+        lines = [(r.prediction[:, k], MODEL, "model (free run)")]
         if self.show_one_step:
-            x, y = _thin(t, np.asarray(r.one_step[:, k]))
-            plt.plot(x.tolist(), y.tolist(), color=ONE_STEP, marker="braille", label="model (one step)")
-        pred = np.asarray(r.prediction[:, k])
-        x, y = _thin(t, pred)
-        ok = np.isfinite(y)
-        if ok.any():
-            plt.plot(x[ok].tolist(), y[ok].tolist(), color=MODEL, marker="braille", label="model (free run)")
-            hist = r.history[:, k] if len(r.history_t) else np.zeros(0)
-            plt.ylim(*_view(np.concatenate([r.truth[:, k], hist]), y[ok]))
+            lines.insert(0, (r.one_step[:, k], ONE_STEP, "model (one step)"))
+        finite = np.concatenate([np.asarray(v)[np.isfinite(v)] for v, _, _ in lines])
+        lo, hi = _view(truth, finite) if len(finite) else (float(truth.min()), float(truth.max()))
+        plt.ylim(lo, hi)
+        _lin_ticks(plt.yticks, lo, hi)
+        for values, color, label in lines:
+            x, y = _thin(t, np.asarray(values), self.points)
+            ok = np.isfinite(y)
+            if ok.any():  # clipped into view: plotext rasterises lines far off the canvas point by point
+                plt.plot(x[ok].tolist(), np.clip(y[ok], lo, hi).tolist(), color=color, marker="braille", label=label)
         if len(t):
             plt.vertical_line(float(t[0]), color=MARK)
 
@@ -208,43 +271,46 @@ class PhasePlot(LivePlot):
         r, plt = self.rollout, self.plt
         a, b = self.pair or (0, 1)
         a, b = a % r.truth.shape[1], b % r.truth.shape[1]
-        plt.title(f"phase portrait {r.names[a]}–{r.names[b]}")
+        self.title(f"phase portrait {r.names[a]}–{r.names[b]}")
         plt.xlabel(r.names[a])
         plt.ylabel(r.names[b])
         plt.scatter(r.truth[:, a].tolist(), r.truth[:, b].tolist(), color=TRUTH, marker="dot", label="truth")
         p = np.asarray(r.prediction)
         ok = np.isfinite(p[:, a]) & np.isfinite(p[:, b])
         if ok.any():
-            plt.plot(p[ok, a].tolist(), p[ok, b].tolist(), color=MODEL, marker="braille", label="model (free run)")
-            # Keep the attractor in view even when the free run leaves it.
-            plt.xlim(*_view(r.truth[:, a], p[ok, a]))
-            plt.ylim(*_view(r.truth[:, b], p[ok, b]))
+            # Keep the attractor in view even when the free run leaves it (and clip the line into
+            # the view: plotext rasterises lines far off the canvas point by point).
+            xl, yl = _view(r.truth[:, a], p[ok, a]), _view(r.truth[:, b], p[ok, b])
+            plt.xlim(*xl)
+            plt.ylim(*yl)
+            _lin_ticks(plt.xticks, *xl)
+            _lin_ticks(plt.yticks, *yl)
+            plt.plot(np.clip(p[ok, a], *xl).tolist(), np.clip(p[ok, b], *yl).tolist(), color=MODEL, marker="braille", label="model (free run)")
 
 
-def _colormap(v: np.ndarray, lo: float, hi: float) -> list[tuple[int, int, int]]:
-    """Blue-white-red diverging colours for values in [lo, hi] (NaN -> grey)."""
-    s = np.clip((v - lo) / (hi - lo or 1.0), 0.0, 1.0)
-    r = np.where(s < 0.5, 2 * s, 1.0)
-    g = np.where(s < 0.5, 2 * s, 2 - 2 * s)
-    b = np.where(s < 0.5, 1.0, 2 - 2 * s)
-    rgb = (np.stack([r * 0.85 + 0.1, g * 0.85 + 0.1, b * 0.85 + 0.1], axis=-1) * 255).astype(int)
-    rgb[~np.isfinite(v)] = (90, 90, 90)
+def _colormap(v: np.ndarray, vmax: float) -> list[tuple[int, int, int]]:
+    """Diverging colours centred on 0 with a dark middle (quiet on dark terminals): negative values
+    towards blue, positive towards red, |v| >= vmax at full strength; NaN grey."""
+    s = np.clip(v / (vmax or 1.0), -1.0, 1.0)[:, None]
+    base, neg, pos = np.array([30, 30, 40]), np.array([70, 140, 255]), np.array([255, 90, 50])
+    rgb = base + np.abs(s) * np.where(s < 0, neg - base, pos - base)
+    rgb = np.nan_to_num(rgb, nan=110).astype(int)
     return [tuple(map(int, c)) for c in rgb]
 
 
-def _bin2d(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Average (T, N) into at most (rows, cols) cells."""
-    T, N = a.shape
-    ri = np.linspace(0, T, min(rows, T) + 1).astype(int)
-    ci = np.linspace(0, N, min(cols, N) + 1).astype(int)
-    out = np.empty((len(ri) - 1, len(ci) - 1))
-    for i in range(len(ri) - 1):
-        block = a[ri[i] : max(ri[i + 1], ri[i] + 1)]
-        with np.errstate(all="ignore"):
-            row = block.mean(axis=0)
-        for j in range(len(ci) - 1):
-            out[i, j] = row[ci[j] : max(ci[j + 1], ci[j] + 1)].mean()
-    return out
+def _resample(a: np.ndarray, n_out: int, axis: int) -> np.ndarray:
+    """Exactly n_out samples along an axis: block means when shrinking, repeats when growing
+    (so the heatmap fills every character cell, with no holes)."""
+    n = a.shape[axis]
+    if n >= n_out:
+        starts = np.floor(np.linspace(0, n, n_out + 1)[:-1]).astype(int)
+        counts = np.diff(np.append(starts, n))
+        sums = np.add.reduceat(a, starts, axis=axis)
+        shape = [1] * a.ndim
+        shape[axis] = n_out
+        return sums / counts.reshape(shape)
+    idx = np.minimum(((np.arange(n_out) + 0.5) * n / n_out).astype(int), n - 1)
+    return np.take(a, idx, axis=axis)
 
 
 class HovmollerPlot(LivePlot):
@@ -272,24 +338,24 @@ class HovmollerPlot(LivePlot):
         truth = np.vstack([hist, r.truth])
         pred = np.vstack([hist, r.prediction])
         times = np.concatenate([np.asarray(r.history_t), np.asarray(r.t)])
-        lo, hi = float(np.nanmin(truth)), float(np.nanmax(truth))
-        cols = max(4, (self.size.width - 12) // 2)
-        rows = max(4, self.size.height - 5)
+        vmax = float(np.nanmax(np.abs(truth))) if np.isfinite(truth).any() else 1.0
+        T, N = truth.shape
+        cols = max(4, self.size.width // 2 - 6)  # at least the canvas width of each panel
+        rows = max(4, self.size.height - 3)
         plt.subplots(1, 2)
         for i, (data, title) in enumerate(((truth, "truth"), (pred, f"model (free run), epoch {r.epoch}")), start=1):
             sub = plt.subplot(1, i)
-            sub.title(title)
-            grid = _bin2d(data, rows, cols)  # (time rows, space cols)
-            gr, gc = grid.shape
-            yy, xx = np.meshgrid(np.arange(gr), np.arange(gc), indexing="ij")
-            sub.scatter(xx.ravel().tolist(), yy.ravel().tolist(), marker="sd", color=_colormap(grid.ravel(), lo, hi))
-            # Start of prediction, in binned rows.
-            start_row = len(hist) * gr / max(1, len(times))
-            sub.horizontal_line(start_row - 0.5, color="white")
-            ticks = np.linspace(0, gr - 1, min(4, gr)).round().astype(int)
-            t_at = np.interp(ticks * len(times) / gr, np.arange(len(times)), times)
+            sub.title(title[: max(8, self.size.width // 2 - 6)])
+            grid = _resample(_resample(data, rows, 0), cols, 1)  # (time rows, space cols)
+            yy, xx = np.meshgrid(np.arange(rows), np.arange(cols) * N / cols, indexing="ij")
+            sub.scatter(xx.ravel().tolist(), yy.ravel().tolist(), marker="sd", color=_colormap(grid.ravel(), vmax))
+            # Where prediction starts (rows below it are the true input history in both panels).
+            start_row = len(hist) * rows / T - 0.5
+            sub.plot([0, (cols - 1) * N / cols], [start_row, start_row], marker="─", color="white")
+            ticks = np.linspace(0, rows - 1, min(4, rows)).round().astype(int)
+            t_at = np.interp((ticks + 0.5) * T / rows, np.arange(T), times)
             sub.yticks(ticks.tolist(), [f"{v:.3g}" for v in t_at])
-            sub.xlabel("x (grid)")
+            sub.xlabel("x (grid index)")
             if i == 1:
                 sub.ylabel("t")
 
@@ -319,7 +385,7 @@ class HorizonPlot(LivePlot):
         curve = summary.get("rmse_curve")
         if curve:
             self.curve = np.asarray([np.nan if v is None else v for v in curve], dtype=float)
-            self.source = f"{summary.get('split', 'test')} split, {summary.get('n_starts', '?')} starts"
+            self.source = f"{summary.get('split', 'test')}, {summary.get('n_starts', '?')} starts"
         self.vpt = vpt_text(summary)
 
     def has_data(self) -> bool:
@@ -328,23 +394,89 @@ class HorizonPlot(LivePlot):
     def draw(self) -> None:
         plt = self.plt
         title = f"RMSE by horizon ({self.source})"
-        if self.vpt:
-            title += f" · {self.vpt}"
-        plt.title(title)
+        if self.vpt:  # the valid prediction time first: it is what a reader looks for
+            title = f"{self.vpt} · " + title
+        self.title(title)
         plt.yscale("log")
         plt.xlabel("steps ahead")
         x, y = _finite_positive(range(1, len(self.curve) + 1), self.curve.tolist())
         if x:
-            x, y = _thin(np.asarray(x), np.asarray(y))
+            x, y = _thin(np.asarray(x), np.asarray(y), self.points)
             plt.plot(x.tolist(), y.tolist(), color=MODEL, marker="braille", label="model (free run)")
+            _log_ticks(plt, y.tolist())
 
 
 def vpt_text(summary: dict) -> str:
     """'VPT 4.2 Lyapunov times (median)' for chaotic systems, else ''."""
     v = summary.get("vpt_lyapunov")
     if isinstance(v, dict) and v.get("median") is not None:
-        return f"VPT {v['median']:.2f} Lyapunov times (median)"
+        return f"VPT {v['median']:.2f} Lyapunov times"
     v = summary.get("vpt")
     if isinstance(v, dict) and v.get("median") is not None:
-        return f"VPT {v['median']:.3g} time units (median)"
+        return f"VPT {v['median']:.3g} time units"
     return ""
+
+
+class PlotGrid(Grid):
+    """All the live plots. The first slot spans both columns: the forecast, or for a field the
+    Hovmöller plot; systems with a phase pair show a portrait (see app.tcss). New data goes into
+    the plots at once; `flush()` redraws the changed ones at most every PLOT_S."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.stale: set[LivePlot] = set()
+        self.plotted = 0.0  # when the plots were last redrawn
+
+    def compose(self) -> ComposeResult:
+        yield HovmollerPlot(id="hovmoller")
+        yield RolloutPlot(id="rollout")
+        yield LossPlot(id="losses")
+        yield GradNormPlot(id="gradnorm")
+        yield PhasePlot(id="phase")
+        yield HorizonPlot(id="horizon")
+
+    def show_system(self, system_name: str) -> None:
+        system = SYSTEMS[system_name]
+        kind = "field" if system.kind == "field" else ("phase" if system.phase else "scalar")
+        for k in ("field", "phase", "scalar"):
+            self.set_class(k == kind, f"-{k}")
+        self.query_one(PhasePlot).pair = system.phase
+
+    def clear(self) -> None:
+        self.stale.clear()
+        for plot in self.query(LivePlot):
+            plot.clear()
+            plot.replot()
+
+    def add_epochs(self, epochs) -> None:
+        """Core EpochEnd events, in order."""
+        losses, grads = self.query_one(LossPlot), self.query_one(GradNormPlot)
+        for e in epochs:
+            losses.add(e.epoch, e.train_loss, e.val_loss)
+            grads.extend(e.grad_norms)
+        self.stale.update((losses, grads))
+
+    def set_rollout(self, r) -> None:
+        """A core RolloutReady event."""
+        for plot in (self.query_one(RolloutPlot), self.query_one(PhasePlot), self.query_one(HovmollerPlot)):
+            plot.set_rollout(r)
+            self.stale.add(plot)
+        horizon = self.query_one(HorizonPlot)
+        horizon.from_rollout(r)
+        self.stale.add(horizon)
+
+    def set_summary(self, summary: dict) -> None:
+        """The run's summary: the test-split RMSE curve and the valid prediction time."""
+        horizon = self.query_one(HorizonPlot)
+        horizon.from_summary(summary)
+        self.stale.add(horizon)
+
+    def flush(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.stale and (force or now - self.plotted >= PLOT_S):
+            self.plotted = now
+            with self.app.batch_update():
+                for plot in self.stale:
+                    if plot.display:
+                        plot.replot()
+            self.stale.clear()

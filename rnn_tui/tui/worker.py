@@ -37,6 +37,18 @@ class RunLog:
             return self.epochs[-1] if self.epochs else None
 
 
+def _share_cpu() -> None:
+    """Leave one core to the screen. Torch's CPU thread pool spin-waits; when the UI thread takes
+    one of its cores, small models slow down by orders of magnitude. OMP_NUM_THREADS overrides."""
+    import os
+
+    import torch
+
+    if not os.environ.get("OMP_NUM_THREADS"):
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        torch.set_num_threads(max(1, cpus - 1))
+
+
 class Run:
     """A run of core `train` for the app. `execute` runs in a Textual thread worker."""
 
@@ -54,6 +66,8 @@ class Run:
         """Call core `train`, posting one message per event; never raises (errors become RunEnded)."""
         from rnn_tui.core import events as ev
         from rnn_tui.core.trainer import train
+
+        _share_cpu()
 
         def on_event(e) -> None:
             if isinstance(e, ev.EpochEnd):
@@ -79,3 +93,18 @@ class Run:
             post(msg.RunEnded(self.id, "failed", f"{type(exc).__name__}: {first}"))
         finally:
             self.done.set()
+
+    def export(self, root: str = "runs"):
+        """Write the ended run as headless mode does (config.toml, metrics.jsonl, summary.json,
+        rollout.csv, model.pt) to a new folder under `root`; returns the folder."""
+        from rnn_tui.core import runio
+
+        cfg = self.cfg
+        out = runio.prepare_dir(runio.new_run_dir(f"{cfg.system.name}_{cfg.model.arch}", root))
+        header = f"Resolved configuration of this run (exported from the app).\nRepeat it with: rnn-tui train --config {out / 'config.toml'}"
+        runio.write_config(out, cfg, header)
+        log = runio.MetricsLog(out)
+        for row in self.result.history:
+            log.append(row)
+        runio.write_results(out, self.result)
+        return out

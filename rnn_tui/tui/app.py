@@ -1,0 +1,336 @@
+"""The Textual app: lays out the configuration panel, the live plots and the status line, binds the
+keys, and runs core `train` in a thread worker. Plots are redrawn on a timer, only when new data came."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Iterable
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from rnn_tui import config as C
+from rnn_tui.errors import UserError
+from rnn_tui.tui import messages as msg
+from rnn_tui.tui.config_panel import ConfigPanel
+from rnn_tui.tui.plots import LivePlot, PlotGrid, RolloutPlot
+from rnn_tui.tui.screens import HelpScreen, LoadPresetScreen, SavePresetScreen
+from rnn_tui.tui.status import StatusBar
+
+REDRAW_S = 0.1  # at most 10 updates a second (plots: see plots.PLOT_S), only when something new came
+STOP_WAIT_S = 30.0  # quitting waits this long at most for the trainer to finish its step
+
+
+class RnnTuiApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "rnn-tui"
+    AUTO_FOCUS = None  # nothing focused at start, so the letter keys act at once
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("p", "pause", "Pause/resume"),
+        Binding("x", "stop", "Stop"),
+        Binding("r", "reset", "Reset"),
+        Binding("e", "export", "Export"),
+        Binding("c", "component", "Component"),
+        Binding("o", "one_step", "One-step", show=False),
+        Binding("m", "maximize_plot", "Maximise"),
+        Binding("ctrl+s", "save_preset", "Save preset", priority=True),
+        Binding("ctrl+o", "load_preset", "Load preset", priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+
+    def __init__(self, cfg: C.Config | None = None, source: str = "defaults") -> None:
+        super().__init__()
+        self.cfg = cfg or C.Config()
+        self.source = source
+        self.current = None  # the current worker.Run
+        self._runs: list = []  # every run started (a reset run may still be finishing its step)
+        self.worker = None
+        self.last_run = None  # the last run that ended (for export)
+        self._seen = 0  # epochs of the current run already on screen
+        self._rollout = None  # the rollout on screen
+        self._dirty = False
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield ConfigPanel(self.cfg, id="config")
+            yield PlotGrid(id="plots")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    # The main screen's widgets, found once (App.query_one searches the active screen, which may
+    # be a modal one, and finds nothing while the app shuts down).
+    @property
+    def panel(self) -> ConfigPanel:
+        return self._widgets[ConfigPanel]
+
+    @property
+    def status(self) -> StatusBar:
+        return self._widgets[StatusBar]
+
+    @property
+    def plots(self) -> PlotGrid:
+        return self._widgets[PlotGrid]
+
+    def on_mount(self) -> None:
+        self._widgets = {cls: self.query_one(cls) for cls in (ConfigPanel, StatusBar, PlotGrid)}
+        self.sub_title = f"{self.source}: {self.cfg.system.name} · {self.cfg.model.arch}"
+        self.plots.show_system(self.cfg.system.name)
+        self.set_interval(REDRAW_S, self._redraw)
+        self.call_after_refresh(self._preload_torch)
+
+    @work(thread=True, group="preload", exit_on_error=False)
+    def _preload_torch(self) -> None:
+        """Import torch off the UI thread (the first frame does not wait for it) and offer cuda."""
+        import torch
+
+        if torch.cuda.is_available():
+            self.call_from_thread(self.panel.enable_cuda)
+
+    # -- training ---------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def _train(self, run) -> None:
+        run.execute(self.post_message)
+
+    def _training(self) -> bool:
+        return self.current is not None and not self.current.done.is_set()
+
+    def action_start(self) -> None:
+        if self._training():
+            self.notify("already training: p pauses, x stops", severity="warning")
+            return
+        try:
+            cfg = self.panel.build()
+        except UserError as exc:
+            message = str(exc)
+            self.notify(f"cannot start: {message}", severity="error", timeout=8)
+            self.status.set_note(f"cannot start: {message}")
+            return
+        from rnn_tui.tui.worker import Run
+
+        self.cfg = cfg
+        self.current = Run(cfg)
+        self._runs = [r for r in self._runs if not r.done.is_set()] + [self.current]
+        self._clear_plots()
+        self.plots.show_system(cfg.system.name)
+        self.sub_title = f"{cfg.system.name} · {cfg.model.arch}"
+        self.status.reset(cfg.train.epochs)
+        self.status.set_state("starting", f"preparing {cfg.system.name} data and the {cfg.model.arch} model…")
+        self.panel.set_running(True)
+        self.worker = self._train(self.current)
+
+    def action_pause(self) -> None:
+        if not self._training():
+            return
+        paused = self.current.control.paused
+        if paused.is_set():
+            paused.clear()
+            self.status.set_state("training", "resumed")
+        else:
+            paused.set()
+            self.status.set_state("paused", "paused: p resumes, x stops")
+
+    def action_stop(self) -> None:
+        if self._training():
+            self.current.control.stop.set()
+            self.current.control.paused.clear()
+            self.status.set_state("stopping", "stopping at the next step…")
+
+    def action_reset(self) -> None:
+        if self._training():
+            self.current.control.stop.set()
+            self.current.control.paused.clear()
+        self.current = None
+        self._clear_plots()
+        self.panel.set_running(False)
+        self.status.reset()
+        self.status.set_state("idle", "reset: press s to start training")
+
+    def _clear_plots(self) -> None:
+        self._seen, self._rollout, self._dirty = 0, None, False
+        self.plots.clear()
+
+    def _mine(self, m: msg.RunMessage) -> bool:
+        return self.current is not None and m.run_id == self.current.id
+
+    def on_run_started(self, m: msg.RunStarted) -> None:
+        if self._mine(m):
+            self.status.set_device(m.device)
+            if self.status.state == "starting":
+                self.status.set_state("training", f"training {m.n_params:,} parameters on {m.device}")
+
+    def on_epochs_advanced(self, m: msg.EpochsAdvanced) -> None:
+        if self._mine(m):
+            self._dirty = True
+
+    def on_rollout_arrived(self, m: msg.RolloutArrived) -> None:
+        if self._mine(m):
+            self._dirty = True
+
+    def on_run_ended(self, m: msg.RunEnded) -> None:
+        if not self._mine(m):
+            return
+        self._redraw(force=True)
+        self.panel.set_running(False)
+        self.last_run = self.current
+        note = m.message or {"finished": "finished: e exports the run", "cancelled": "stopped: e exports the run"}.get(m.status, m.status)
+        self.status.set_state(m.status, note)
+        if m.summary:
+            self.plots.set_summary(m.summary)
+            self.plots.flush(force=True)
+        if m.status in ("failed", "diverged"):
+            self.notify(m.message or m.status, title=m.status, severity="error", timeout=10)
+        else:
+            self.notify(note, title=m.status)
+
+    def _redraw(self, force: bool = False) -> None:
+        """Timer tick: move what the trainer reported since the last tick into the status line and
+        the plots (which redraw themselves at a lower rate). Training never waits for this."""
+        run = self.current
+        if run is not None and (self._dirty or force):
+            self._dirty = False
+            new = run.log.epochs_since(self._seen)
+            if new:
+                self._seen += len(new)
+                self.plots.add_epochs(new)
+                self.status.update_run(new[-1])
+            rollout = run.log.rollout
+            if rollout is not None and rollout is not self._rollout:
+                self._rollout = rollout
+                self.plots.set_rollout(rollout)
+        self.plots.flush(force)
+
+    # -- live learning rate ------------------------------------------------------------------------
+
+    @on(ConfigPanel.LrSubmitted)
+    def _lr(self, m: ConfigPanel.LrSubmitted) -> None:
+        if self._training():
+            self.current.control.set_lr(m.lr)
+            self.notify(f"learning rate → {m.lr:g} from the next step")
+
+    # -- other actions --------------------------------------------------------------------------
+
+    def action_component(self) -> None:
+        plot = self.plots.query_one(RolloutPlot)
+        n = len(self._rollout.names) if self._rollout is not None else 1
+        name = plot.cycle(n)
+        plot.replot()
+        if name:
+            self.notify(f"forecast plot: component {name}", timeout=2)
+
+    def action_one_step(self) -> None:
+        plot = self.plots.query_one(RolloutPlot)
+        plot.show_one_step = not plot.show_one_step
+        plot.replot()
+
+    def action_maximize_plot(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, LivePlot):
+            focused = self.plots.query_one("#hovmoller" if self.plots.has_class("-field") else "#rollout", LivePlot)
+            focused.focus()
+        self.screen.maximize(focused)
+
+    def action_leave_field(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        else:
+            self.set_focus(None)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_save_preset(self) -> None:
+        try:
+            cfg = self.panel.build()
+        except UserError as exc:
+            self.notify(f"cannot save: {exc}", severity="error")
+            return
+
+        def save(name: str | None) -> None:
+            if name:
+                try:
+                    path = C.save_preset(cfg, name)
+                except (UserError, OSError) as exc:
+                    self.notify(f"cannot save: {exc}", severity="error")
+                    return
+                self.notify(f"saved preset {name!r} to {path}", title="preset saved")
+
+        self.push_screen(SavePresetScreen(f"{cfg.system.name}_{cfg.model.arch}"), save)
+
+    def action_load_preset(self, name: str | None = None) -> None:
+        if self._training():
+            self.notify("stop the run (x) before loading a preset", severity="warning")
+            return
+        if name is not None:
+            self._load_preset(name)
+        else:
+            self.push_screen(LoadPresetScreen(C.list_presets()), self._load_preset)
+
+    def _load_preset(self, name: str | None) -> None:
+        if not name:
+            return
+        try:
+            cfg = C.load(name)
+        except UserError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.panel.load(cfg)
+        self.plots.show_system(cfg.system.name)
+        self.sub_title = f"preset {name}: {cfg.system.name} · {cfg.model.arch}"
+        self.notify(f"loaded preset {name!r}")
+
+    def action_export(self) -> None:
+        if self._training():
+            self.notify("the run is still going: stop it (x) or let it finish, then export", severity="warning")
+            return
+        run = self.last_run
+        if run is None or run.result is None:
+            self.notify("nothing to export yet: train a model first (s)", severity="warning")
+            return
+        self._export(run)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, run) -> None:
+        try:
+            out = run.export()
+        except (UserError, OSError) as exc:
+            self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
+            return
+        self.call_from_thread(self.notify, f"run exported to {out}", title="exported")
+
+    async def action_quit(self) -> None:
+        """Stop a running training first (within one step), then leave."""
+        if self._training():
+            self.status.set_state("stopping", "stopping the run before quitting…")
+            self.current.control.stop.set()
+            self.current.control.paused.clear()
+            if self.worker is not None:
+                try:
+                    await asyncio.wait_for(self.worker.wait(), STOP_WAIT_S)
+                except Exception:  # noqa: BLE001 - leaving anyway; the trainer has been told to stop
+                    pass
+        self.exit()
+
+    def on_unmount(self) -> None:
+        for run in self._runs:  # any way out: make sure no trainer thread outlives the app
+            run.control.stop.set()
+            run.control.paused.clear()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Load preset…", "Fill the configuration from a preset", self.action_load_preset)
+        for name, doc in C.list_presets().items():
+            yield SystemCommand(f"Load preset: {name}", doc or "a preset", lambda n=name: self.action_load_preset(n), discover=False)
+        yield SystemCommand("Save preset…", "Save the configuration as a preset", self.action_save_preset)
+        yield SystemCommand("Start training", "Train with the configuration on the left", self.action_start)
+        yield SystemCommand("Export run", "Write the last run to a folder under runs/", self.action_export)

@@ -1,0 +1,27 @@
+"""Entry point of the app: resolve the configuration first (a bad preset or key is a one-line
+error with exit status 2, before any screen), then run the Textual app."""
+
+from __future__ import annotations
+
+from rnn_tui import config as C
+
+
+def launch(args) -> int:
+    cfg = C.load(getattr(args, "preset", None), getattr(args, "config", None), list(getattr(args, "overrides", None) or []))
+    if getattr(args, "preset", None):
+        source = f"preset {args.preset}"
+    elif getattr(args, "config", None):
+        source = str(args.config)
+    else:
+        source = "defaults"
+    if getattr(args, "overrides", None):
+        source += " with --set"
+
+    from rnn_tui.tui.app import RnnTuiApp  # textual is imported only once the config is good
+
+    app = RnnTuiApp(cfg, source)
+    app.run()
+    if app.current is not None:  # belt and braces: the trainer thread must not outlive the app
+        app.current.control.stop.set()
+        app.current.done.wait(30)
+    return int(app.return_code or 0)

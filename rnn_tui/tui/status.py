@@ -1,0 +1,96 @@
+"""The status line: run state, epoch N/M with a progress bar and time left, throughput, device and
+the best validation loss, and a second line for the latest message (errors, divergence)."""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, ProgressBar, Static
+
+STATES = ("idle", "starting", "training", "paused", "stopping", "finished", "diverged", "cancelled", "failed")
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class StatusBar(Vertical):
+    """State and progress of the current run. The app calls `update_run` at its redraw rate."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.state = "idle"
+        self.epoch = 0
+        self.epochs = 0
+        self.device = "–"
+        self.note = ""
+        self.texts: dict[str, str] = {"#state": "idle", "#epoch": "epoch –", "#device": "device –", "#best": "best val –"}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="status-line"):
+            yield Label("idle", id="state", classes="state-idle")
+            yield Label("epoch –", id="epoch")
+            yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="progress")  # percentage in #epoch: no layout passes
+            yield Label("", id="eta")
+            yield Label("", id="speed")
+            yield Label("device –", id="device")
+            yield Label("best val –", id="best")
+        yield Static("press s to start training · ? for help", id="note")
+
+    def _set(self, wid: str, text: str) -> None:
+        if self.texts.get(wid) != text:
+            self.texts[wid] = text
+            # Fixed widths (app.tcss), so no layout pass: redrawing the whole screen's layout
+            # several times a second would take the GIL from the trainer.
+            self.query_one(wid, Label).update(text, layout=False)
+
+    def set_state(self, state: str, note: str | None = None) -> None:
+        label = self.query_one("#state", Label)
+        label.remove_class(f"state-{self.state}")
+        self.state = state
+        self._set("#state", state)
+        label.add_class(f"state-{state}")
+        if note is not None:
+            self.set_note(note)
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        self.query_one("#note", Static).update(note, layout=False)
+
+    def set_device(self, device: str) -> None:
+        self.device = device
+        self._set("#device", f"device {device}")
+
+    def reset(self, epochs: int = 0) -> None:
+        self.epoch, self.epochs = 0, epochs
+        self._set("#epoch", f"epoch 0/{epochs}" if epochs else "epoch –")
+        self.query_one("#progress", ProgressBar).update(total=max(1, epochs), progress=0)
+        for wid in ("#eta", "#speed"):
+            self._set(wid, "")
+        self._set("#best", "best val –")
+
+    def update_run(self, e) -> None:
+        """From the latest core EpochEnd event."""
+        self.epoch, self.epochs = e.epoch, e.epochs
+        self._set("#epoch", f"epoch {e.epoch}/{e.epochs} {100 * e.epoch // max(1, e.epochs):>3}%")
+        self.query_one("#progress", ProgressBar).update(total=max(1, e.epochs), progress=e.epoch)
+        left = (e.epochs - e.epoch) * e.elapsed_s / max(1, e.epoch)
+        self._set("#eta", f"{_duration(left)} left" if e.epoch < e.epochs else "")
+        self._set("#speed", f"{e.samples_per_s:,.0f} samples/s")
+        best = f"{e.best_val_loss:.3e}" if math.isfinite(e.best_val_loss) else "–"
+        self._set("#best", f"best val {best}")
+
+    @property
+    def text(self) -> str:
+        """The status line as plain text (for tests and the terminal test)."""
+        parts = [self.texts.get(w, "") for w in ("#state", "#epoch", "#eta", "#speed", "#device", "#best")]
+        return "  ".join(p for p in parts if p) + " | " + self.note

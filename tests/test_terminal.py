@@ -1,0 +1,75 @@
+"""The real app in a real terminal (tmux): first frame, `s` starts training, the epoch counter
+advances on screen, `q` quits with exit status 0."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.terminal
+
+ROOT = Path(__file__).resolve().parents[1]
+EPOCH = re.compile(r"epoch (\d+)/(\d+)")
+
+
+def capture(session: str) -> str:
+    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+
+
+def wait_screen(session: str, predicate, timeout: float, what: str) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = capture(session)
+        if predicate(screen):
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; screen was:\n{screen}")
+
+
+def epoch_on(screen: str) -> int:
+    m = EPOCH.search(screen)
+    return int(m.group(1)) if m else -1
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_app_in_tmux(tmp_path):
+    session = f"rnn-tui-test-{uuid.uuid4().hex[:8]}"
+    exit_file = tmp_path / "exit"
+    app = " ".join(
+        shlex.quote(a)
+        for a in [sys.executable, "-m", "rnn_tui", "--set", "train.epochs=50", "--set", "system.steps=400",
+                  "--set", "model.hidden_size=16", "--set", "rollout.every=2"]
+    )
+    # COLUMNS/LINES can reach the pane from the environment and would override the pane's real size.
+    command = f"cd {shlex.quote(str(ROOT))} && unset COLUMNS LINES && RNN_TUI_HOME={shlex.quote(str(tmp_path))} {app}; echo EXIT=$? > {shlex.quote(str(exit_file))}"
+    subprocess.run(["tmux", "new-session", "-d", "-x", "160", "-y", "50", "-s", session, command], check=True)
+    try:
+        t0 = time.monotonic()
+        parts = ("press s to start", "System", "Model", "Training", "s Start", "q Quit")  # panel, status, footer
+        wait_screen(session, lambda s: all(p in s for p in parts), 20, "the first frame")
+        print(f"first frame after {time.monotonic() - t0:.2f} s")
+
+        subprocess.run(["tmux", "send-keys", "-t", session, "s"], check=True)
+        screen = wait_screen(session, lambda s: epoch_on(s) >= 1, 60, "the first epoch")
+        assert EPOCH.search(screen).group(2) == "50"
+        seen = epoch_on(screen)
+        screen = wait_screen(session, lambda s: epoch_on(s) > seen, 60, "the epoch counter to advance")
+        assert "loss (MSE" in screen and "samples/s" in screen
+
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        deadline = time.monotonic() + 30
+        while not exit_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert exit_file.exists(), "the app did not exit after q:\n" + capture(session)
+        assert exit_file.read_text().strip() == "EXIT=0"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
