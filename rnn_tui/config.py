@@ -41,7 +41,7 @@ class ModelConfig:
     dropout: float = 0.0  # dropout between stacked layers, in [0, 1)
     learn_h0: bool = False  # learn the initial hidden state instead of starting from zeros
     head_size: int = 0  # width of a ReLU dense layer before the output (notes 003: 8); 0 = linear
-    residual: bool = False  # predict the increment x[t+1] - x[t] rather than x[t+1]
+    residual: bool = True  # predict the increment x[t+1] - x[t] (small for a sampled flow) rather than x[t+1]
     dense_size: int = 32  # dense_gru: width of each of the two ReLU layers before the GRU
     spectral_radius: float = 0.9  # esn: largest |eigenvalue| of the reservoir matrix
     leak_rate: float = 1.0  # esn: leaky-integration rate in (0, 1]
@@ -87,6 +87,10 @@ class RolloutConfig:
 
     horizon: int = 200  # steps of free-running prediction shown and scored
     every: int = 5  # epochs between rollouts during training; 0 = only at the end
+    # How the free run feeds the model: "carry" the hidden state (O(horizon)), re-feed the last
+    # seq_len states each step as in the notes ("window", O(horizon * seq_len)), or "auto": carry
+    # where the model was trained that way (ESN, stateless models), re-feed for nets trained on windows.
+    mode: Literal["auto", "carry", "window"] = "auto"
 
 
 @dataclass(frozen=True)

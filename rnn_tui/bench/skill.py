@@ -18,17 +18,18 @@ PUBLISHED = {
     ("rk4", False): (1e-6, 1e-6, 1e-6),
     ("rk4", True): (1e-6, 0.054, 0.14),
 }
-LORENZ_MODELS = {  # label -> (preset, extra overrides)
-    "mlp": ("lorenz63_mlp", ()),
-    "rk4": ("lorenz63_rk4", ()),
-    "lstm": ("lorenz63_lstm", ()),
-    "gru": ("lorenz63_lstm", ("model.arch=gru",)),
-    "esn": ("lorenz63_esn", ()),
+LORENZ_MODELS = {  # label -> (preset, preset for the noisy experiment or None to add the noise, extra overrides)
+    "mlp": ("lorenz63_mlp", None, ()),
+    "rk4": ("lorenz63_rk4", "lorenz63_rk4_noisy", ()),
+    "lstm": ("lorenz63_lstm", None, ()),
+    "gru": ("lorenz63_lstm", None, ("model.arch=gru",)),
+    "esn": ("lorenz63_esn", None, ()),
 }
 NOISE_STD = 0.5
 QUICK = {  # tiny sizes for the test suite: checks structure, not skill
     "lorenz63_mlp": ["system.steps=1500", "train.epochs=2"],
     "lorenz63_rk4": ["system.steps=1500", "train.epochs=2", "train.lbfgs_steps=5"],
+    "lorenz63_rk4_noisy": ["system.steps=1500", "train.epochs=2", "train.lbfgs_steps=5", "train.rollout_steps=2"],
     "lorenz63_lstm": ["system.steps=1500", "train.epochs=1", "model.hidden_size=8"],
     "lorenz63_esn": ["system.steps=3000", "model.hidden_size=50", "train.seq_len=50", "model.washout=20"],
     "lotka_volterra_rnn": ["train.epochs=2"],
@@ -50,10 +51,11 @@ def _run(preset: str, extra: list[str], quick: bool):
 def lorenz(quick: bool) -> dict:
     rows = []
     for noisy in (False, True):
-        for label, (preset, extra) in LORENZ_MODELS.items():
+        for label, (preset, noisy_preset, extra) in LORENZ_MODELS.items():
             over = list(extra) + ["rollout.horizon=100" if quick else "rollout.horizon=2000"]
             if noisy:
                 over.append(f"system.noise={NOISE_STD}")
+                preset = noisy_preset or preset
             result, seconds = _run(preset, over, quick)
             s = result.summary
             rows.append({

@@ -14,7 +14,7 @@ MAX_STARTS = 200
 MIN_STARTS = 100
 
 
-def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 256) -> dict:
+def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 256, mode: str = "auto") -> dict:
     """Metrics for summary.json; all errors in data units."""
     T = prep.clean.shape[0]
     L = prep.seq_len
@@ -35,7 +35,7 @@ def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk:
     preds = []
     for i in range(0, len(first), chunk):
         starts = torch.as_tensor(first[i : i + chunk] - L, device=prep.clean.device)
-        preds.append(free_run(model, gather_windows(prep.clean, starts, L), H).double().cpu().numpy())
+        preds.append(free_run(model, gather_windows(prep.clean, starts, L), H, mode).double().cpu().numpy())
     pred = prep.denormalise(np.concatenate(preds, axis=0))  # (S, H, D)
     idx = first[:, None] + np.arange(H)[None, :]
     truth = prep.traj.values[idx]  # (S, H, D)

@@ -9,18 +9,40 @@ import torch
 from rnn_tui.core.data import Prepared, gather_windows
 
 
+def roll(model, windows: torch.Tensor, horizon: int, mode: str = "auto") -> torch.Tensor:
+    """windows (B, L, D) of true states -> (B, horizon, D) predictions of the states that follow
+    (differentiable; the trainer's multi-step loss uses it too).
+
+    mode "carry": consume the window once, then one step per prediction with the hidden state
+    carried (O(horizon)). mode "window": re-run the model on the last L states for every
+    prediction, as the notes do (O(horizon * L)); a net trained only on L-step windows from a zero
+    state forecasts far better this way, since that is all it has seen (a sine RNN: RMSE 0.05 over
+    the validation period re-fed, 45 carried). "auto" picks per model (`carry_matches_training`).
+    """
+    if mode == "auto":
+        mode = "carry" if getattr(model, "carry_matches_training", True) else "window"
+    if mode == "window":
+        out, w = [], windows
+        for _ in range(horizon):
+            y = model(w)
+            out.append(y)
+            w = torch.cat([w[:, 1:], y.unsqueeze(1)], dim=1)
+        return torch.stack(out, dim=1)
+    y, state = model.warmup(windows)
+    out = [y]
+    for _ in range(horizon - 1):
+        y, state = model.step(y, state)
+        out.append(y)
+    return torch.stack(out, dim=1)
+
+
 @torch.no_grad()
-def free_run(model, windows: torch.Tensor, horizon: int) -> torch.Tensor:
-    """windows (B, L, D) of true states -> (B, horizon, D) predictions of the states that follow."""
+def free_run(model, windows: torch.Tensor, horizon: int, mode: str = "auto") -> torch.Tensor:
+    """`roll` in evaluation mode without gradients: the forecast shown and scored."""
     was_training = model.training
     model.eval()
     try:
-        y, state = model.warmup(windows)
-        out = [y]
-        for _ in range(horizon - 1):
-            y, state = model.step(y, state)
-            out.append(y)
-        return torch.stack(out, dim=1)
+        return roll(model, windows, horizon, mode)
     finally:
         model.train(was_training)
 
@@ -37,7 +59,7 @@ def one_step(model, series: torch.Tensor, starts: torch.Tensor, seq_len: int, ch
         model.train(was_training)
 
 
-def display_rollout(model, prep: Prepared, horizon: int) -> dict:
+def display_rollout(model, prep: Prepared, horizon: int, mode: str = "auto") -> dict:
     """The forecast shown to the user: from the first held-out sample, over up to `horizon` steps.
 
     Returns numpy arrays in data units: t, truth, prediction, one_step, and some true history
@@ -48,7 +70,7 @@ def display_rollout(model, prep: Prepared, horizon: int) -> dict:
     T = prep.clean.shape[0]
     H = max(1, min(horizon, T - start))
     window = prep.clean[start - L : start].unsqueeze(0)  # (1, L, D)
-    pred = free_run(model, window, H)[0]
+    pred = free_run(model, window, H, mode)[0]
     starts = torch.arange(start - L, start - L + H, device=prep.clean.device)
     easy = one_step(model, prep.clean, starts, L)
     traj = prep.traj

@@ -21,7 +21,7 @@ from rnn_tui.core import cudagraph
 from rnn_tui.core import events as ev
 from rnn_tui.core.data import Prepared, gather_windows, prepare
 from rnn_tui.core.evaluate import evaluate
-from rnn_tui.core.rollout import display_rollout
+from rnn_tui.core.rollout import display_rollout, roll
 from rnn_tui.errors import UserError
 from rnn_tui.models.base import ModelSpec
 from rnn_tui.models.registry import build
@@ -108,8 +108,9 @@ def window_loss(model, prep: Prepared, starts: torch.Tensor, series: torch.Tenso
     """MSE (normalised units) of the model on the windows at `starts`.
 
     Inputs and targets come from `series`: the observed series in training (noisy in the training
-    split when system.noise > 0, as Fablet et al. 2018's noisy experiment), the clean one in validation. With rollout_steps k > 1 the model runs free for k steps and every step
-    is scored; with `seq_loss`, a recurrent model is scored after every position of the window.
+    split when system.noise > 0, as in Fablet et al. 2018's noisy experiment), the clean one in
+    validation. With rollout_steps k > 1 the model runs free for k steps and every step is scored;
+    with `seq_loss`, a recurrent model is scored after every position of the window.
     """
     L, k = prep.seq_len, prep.horizon_k
     x = gather_windows(series, starts, L)  # (B, L, D)
@@ -121,12 +122,7 @@ def window_loss(model, prep: Prepared, starts: torch.Tensor, series: torch.Tenso
             pred = model(x)  # (B, D)
             target = series[starts + L]
         return torch.mean((pred - target) ** 2)
-    y, state = model.warmup(x)
-    preds = [y]
-    for _ in range(k - 1):
-        y, state = model.step(y, state)
-        preds.append(y)
-    pred = torch.stack(preds, dim=1)  # (B, k, D)
+    pred = roll(model, x, k)  # (B, k, D), fed the same way as the forecasts that are shown
     target = gather_windows(series, starts + L, k)
     return torch.mean((pred - target) ** 2)
 
@@ -194,7 +190,7 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
 
     def rollout_now(epoch: int) -> None:
         nonlocal last_rollout
-        r = display_rollout(model, prep, cfg.rollout.horizon)
+        r = display_rollout(model, prep, cfg.rollout.horizon, cfg.rollout.mode)
         last_rollout = r
         emit(ev.RolloutReady(epoch=epoch, names=prep.traj.names, **r))
 
@@ -342,7 +338,7 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
     try:
         if status != "diverged" or history:
             rollout_now(final_epoch)
-            summary.update(evaluate(model, prep, cfg.rollout.horizon, system.lyapunov))
+            summary.update(evaluate(model, prep, cfg.rollout.horizon, system.lyapunov, mode=cfg.rollout.mode))
     except (RuntimeError, ValueError) as exc:  # a model too broken to roll out still gets a summary
         summary["evaluation_error"] = str(exc).splitlines()[0]
     summary["wall_time_s"] = round(time.perf_counter() - wall0, 3)

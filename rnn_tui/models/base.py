@@ -36,6 +36,10 @@ class Forecaster(nn.Module):
     trainable: bool = True
     # True where `warmup`/`step` carry a hidden state (rollout cost does not grow with seq_len).
     stateful: bool = False
+    # True where carrying the state in a free run matches how the model was trained (the ESN is
+    # fitted on one continuous run; stateless models are the same either way). Nets trained on
+    # windows from a zero state set False: rollout mode "auto" then re-feeds the window.
+    carry_matches_training: bool = True
     # Accepts field data (ConvLSTM). Vector systems work with any model that is not field-only.
     field_only: bool = False
     supports_field: bool = False

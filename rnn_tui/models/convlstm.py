@@ -37,6 +37,7 @@ class ConvLSTMCell1d(nn.Module):
 
 class ConvLSTM(Forecaster):
     stateful = True
+    carry_matches_training = False  # trained on windows from a zero state
     has_seq = True
     supports_field = True
     field_only = True

@@ -69,6 +69,7 @@ class RecurrentForecaster(Forecaster):
     """rnn / lstm / gru / dense_gru / irnn. See the module docstring."""
 
     stateful = True
+    carry_matches_training = False  # trained on windows from a zero state
     has_seq = True
 
     def __init__(self, spec: ModelSpec, cfg, kind: str):
