@@ -87,10 +87,10 @@ class RolloutConfig:
 
     horizon: int = 200  # steps of free-running prediction shown and scored
     every: int = 5  # epochs between rollouts during training; 0 = only at the end
-    # How the free run feeds the model: "carry" the hidden state (O(horizon)), re-feed the last
-    # seq_len states each step as in the notes ("window", O(horizon * seq_len)), or "auto": carry
-    # where the model was trained that way (ESN, stateless models), re-feed for nets trained on windows.
-    mode: Literal["auto", "carry", "window"] = "auto"
+    # "carry" the hidden state (O(horizon)); re-feed the last seq_len states each step as the notes
+    # do ("window", O(horizon * seq_len)); "auto": carry where the model was trained that way (ESN,
+    # stateless models), re-feed for nets trained on windows from a zero state.
+    mode: Literal["auto", "carry", "window"] = "auto"  # how the free run feeds the model (see above)
 
 
 @dataclass(frozen=True)
