@@ -1,0 +1,31 @@
+"""Training with the app on screen, for `rnn-tui bench speed`: a headless Pilot run of the real app
+(plots and status updating) that returns the trainer's events."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from rnn_tui.config import Config
+
+
+def run_in_app(cfg: Config, size: tuple[int, int] = (160, 50), timeout_s: float = 600.0) -> list:
+    """Start `cfg` in the app, wait for the run to end, and return [Started, EpochEnd, ...]."""
+    from rnn_tui.tui.app import RnnTuiApp
+
+    async def main() -> list:
+        app = RnnTuiApp(cfg)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await pilot.press("s")
+            deadline = time.monotonic() + timeout_s
+            while app.current is None or not app.current.done.is_set():
+                if time.monotonic() > deadline:
+                    app.current.control.stop.set()
+                    break
+                await asyncio.sleep(0.05)
+            await pilot.pause()
+            log = app.current.log
+            return [log.started, *log.epochs_since(0)] if log.started else []
+
+    return asyncio.run(main())
