@@ -18,7 +18,7 @@ MODEL = "orange"
 ONE_STEP = "green"
 MARK = "gray"
 MAX_POINTS = 1500  # plotext draws every point; more than the canvas can show only costs time
-PLOT_S = 0.25  # at most 4 plot redraws a second: rendering takes the GIL from the trainer
+PLOT_S = 0.5  # at most 2 plot redraws a second: plotext rendering holds the GIL the trainer needs
 
 
 def _finite_positive(xs, ys):

@@ -37,18 +37,6 @@ class RunLog:
             return self.epochs[-1] if self.epochs else None
 
 
-def _share_cpu() -> None:
-    """Leave one core to the screen. Torch's CPU thread pool spin-waits; when the UI thread takes
-    one of its cores, small models slow down by orders of magnitude. OMP_NUM_THREADS overrides."""
-    import os
-
-    import torch
-
-    if not os.environ.get("OMP_NUM_THREADS"):
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        torch.set_num_threads(max(1, cpus - 1))
-
-
 class Run:
     """A run of core `train` for the app. `execute` runs in a Textual thread worker."""
 
@@ -67,7 +55,6 @@ class Run:
         from rnn_tui.core import events as ev
         from rnn_tui.core.trainer import train
 
-        _share_cpu()
 
         def on_event(e) -> None:
             if isinstance(e, ev.EpochEnd):
