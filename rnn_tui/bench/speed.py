@@ -17,6 +17,7 @@ from rnn_tui import config
 from rnn_tui.bench.reference import NotesModel, run_reference
 from rnn_tui.core import events as ev
 from rnn_tui.core.data import prepare
+from rnn_tui.core.rollout import roll
 from rnn_tui.core.trainer import pick_device, train
 from rnn_tui.models.base import ModelSpec
 from rnn_tui.models.registry import build
@@ -149,9 +150,7 @@ def rollout_speed(steps: int, seq_len: int = 20) -> dict:
     window = torch.randn(1, seq_len, 3)
 
     t0 = time.perf_counter()
-    y, state = model.warmup(window)
-    for _ in range(steps - 1):
-        y, state = model.step(y, state)
+    roll(model, window, steps, mode="carry")
     carried = time.perf_counter() - t0
 
     t0 = time.perf_counter()
