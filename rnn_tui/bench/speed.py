@@ -86,13 +86,28 @@ def measure_ours(cfg) -> dict:
 
 
 def measure_app(cfg) -> dict | None:
-    """Throughput with the app on screen (a headless Pilot with plots updating); None without textual."""
-    try:
-        from rnn_tui.tui.bench_hook import run_in_app
-    except ImportError:
+    """Throughput with the app on screen (a headless Pilot of the real app, plots updating), in a
+    fresh process as a user runs it: torch's CPU thread pool belongs to the thread that first uses
+    it, so an in-process measurement after headless runs would measure two pools fighting."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.toml")
+        with open(path, "w") as fh:
+            fh.write(config.dumps(cfg))
+        code = (
+            "import json, sys\n"
+            "try:\n    from rnn_tui.tui.bench_hook import run_in_app\nexcept ImportError:\n    print('null'); sys.exit(0)\n"
+            "from rnn_tui import config\n"
+            "from rnn_tui.bench.speed import _rate\n"
+            f"seen = run_in_app(config.load(config={path!r}))\n"
+            "print(json.dumps(_rate(seen) if seen else None))\n"
+        )
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    if p.returncode != 0:
         return None
-    seen = run_in_app(cfg)
-    return _rate(seen) if seen else None
+    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def time_to_accuracy(threshold: float, quick: bool, device: str) -> dict:
@@ -200,13 +215,19 @@ def machine() -> dict:
 
 
 def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dict:
+    """Every figure of the table; throughput figures are the best of interleaved rounds."""
     dev = str(pick_device(device))
     out = {"device": dev, "machine": machine(), "quick": quick, "cases": []}
+    rounds = 1 if quick else 2  # interleaved rounds, best of each: shared machines are noisy
+    best = lambda runs: max((r for r in runs if r), key=lambda r: r["steps_per_s"], default=None)  # noqa: E731
     for case in cases(quick):
         cfg = _cfg(case, dev)
-        ref = measure_reference(_cfg(case, "cpu"))
-        ours = measure_ours(cfg)
-        app = measure_app(cfg) if with_app else None
+        refs, ourss, apps = [], [], []
+        for _ in range(rounds):
+            refs.append(measure_reference(_cfg(case, "cpu")))
+            ourss.append(measure_ours(cfg))
+            apps.append(measure_app(cfg) if with_app else None)
+        ref, ours, app = best(refs), best(ourss), best(apps)
         out["cases"].append({
             "name": case.name,
             "reference": ref,
