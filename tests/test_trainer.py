@@ -210,3 +210,17 @@ def test_grad_norm_matches_torch_clip_and_clips():
     assert grad_norm(p, float("inf")) == pytest.approx(expected, rel=1e-6)
     assert grad_norm(p, 0.5) == pytest.approx(expected, rel=1e-6)  # the norm before clipping
     assert float(torch.sqrt(sum((q.grad**2).sum() for q in p))) == pytest.approx(0.5, rel=1e-4)
+
+
+def test_cancelled_run_skips_test_scoring_but_keeps_a_rollout():
+    control = Control()
+
+    def on_event(e):
+        if isinstance(e, ev.EpochEnd) and e.epoch == 1:
+            control.stop.set()
+
+    seen = []
+    result = train(tiny("train.epochs=10"), lambda e: (seen.append(e), on_event(e)), control)
+    assert result.status == "cancelled"
+    assert "cancelled" in result.summary["evaluation"] and "rmse_at_steps" not in result.summary
+    assert result.rollout is not None and isinstance(seen[-1], ev.Finished)

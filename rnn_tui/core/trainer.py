@@ -338,7 +338,10 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
     try:
         if status != "diverged" or history:
             rollout_now(final_epoch)
-            summary.update(evaluate(model, prep, cfg.rollout.horizon, system.lyapunov, mode=cfg.rollout.mode))
+            if status == "cancelled":  # stop means stop: the test-split scoring can take seconds
+                summary["evaluation"] = "skipped: the run was cancelled"
+            else:
+                summary.update(evaluate(model, prep, cfg.rollout.horizon, system.lyapunov, mode=cfg.rollout.mode))
     except (RuntimeError, ValueError) as exc:  # a model too broken to roll out still gets a summary
         summary["evaluation_error"] = str(exc).splitlines()[0]
     summary["wall_time_s"] = round(time.perf_counter() - wall0, 3)
