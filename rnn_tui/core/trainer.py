@@ -169,7 +169,7 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
     prep = prepare(cfg, device, dtype)
     spec = ModelSpec(dim=prep.dim, seq_len=t.seq_len, field=prep.traj.kind == "field", dt=prep.traj.dt)
     model = build(spec, cfg.model).to(device=device, dtype=dtype)
-    n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    n_params = model.num_params()  # trainable parameters (the ESN counts its fitted readout)
     seq_loss = t.seq_loss and t.rollout_steps == 1
 
     graph_reason = cudagraph.eligibility(device, cfg, model)
@@ -229,9 +229,7 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
         e0 = time.perf_counter()
         model.fit_closed_form(prep.inputs[: prep.n_train])
         train_loss = mean_loss(model, prep, prep.train_starts, prep.inputs, False)
-        record(1, train_loss, [], 0.0, time.perf_counter() - e0, n_train)
-        if cfg.rollout.every:
-            rollout_now(1)
+        record(1, train_loss, [], 0.0, time.perf_counter() - e0, n_train)  # the final rollout follows
     else:
         params = [p for p in model.parameters() if p.requires_grad]
         opt = cudagraph.make_capturable_optimizer(cfg, params, device) if graph_reason is None else make_optimizer(cfg, params)
