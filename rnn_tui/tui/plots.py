@@ -57,6 +57,17 @@ def _view(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
     return min(lo, max(plo, lo - span)), max(hi, min(phi, hi + span))
 
 
+def _log_line(plt, xs, ys, points: int, reduce=None, **style) -> list[float]:
+    """Plot the finite, positive (x, y) pairs on a log-y axis, reduced to at most `points` (by
+    `_bucket` unless another `reduce` is given); returns the plotted y values (for the ticks)."""
+    x, y = _finite_positive(xs, ys)
+    if not x:
+        return []
+    x, y = (reduce or _bucket)(np.asarray(x, float), np.asarray(y, float), points)
+    plt.plot(x.tolist(), y.tolist(), marker="braille", **style)
+    return y.tolist()
+
+
 def _log_ticks(plt, ys) -> None:
     """Decade ticks (1e-3, 1e-2, ...) on a log-scale y axis; a few 2-digit ticks when the data
     span less than two decades."""
@@ -151,10 +162,7 @@ class LossPlot(LivePlot):
         plt.yscale("log")
         plt.xlabel("epoch")
         for ys, label, color in ((self.train, "train", TRUTH), (self.val, "validation", MODEL)):
-            x, y = _finite_positive(self.epochs, ys)
-            if x:
-                x, y = _bucket(np.asarray(x, float), np.asarray(y), self.points)
-                plt.plot(x.tolist(), y.tolist(), label=label, color=color, marker="braille")
+            _log_line(plt, self.epochs, ys, self.points, label=label, color=color)
         _log_ticks(plt, self.train + self.val)
 
 
@@ -179,11 +187,9 @@ class GradNormPlot(LivePlot):
         self.title("gradient norm per step")
         plt.yscale("log")
         plt.xlabel("step")
-        x, y = _finite_positive(range(1, len(self.norms) + 1), self.norms)
-        if x:
-            x, y = _bucket(np.asarray(x, float), np.asarray(y), self.points)
-            plt.plot(x.tolist(), y.tolist(), color="magenta", marker="braille")
-            _log_ticks(plt, y.tolist())
+        y = _log_line(plt, range(1, len(self.norms) + 1), self.norms, self.points, color="magenta")
+        if y:
+            _log_ticks(plt, y)
 
 
 class RolloutPlot(LivePlot):
@@ -399,11 +405,10 @@ class HorizonPlot(LivePlot):
         self.title(title)
         plt.yscale("log")
         plt.xlabel("steps ahead")
-        x, y = _finite_positive(range(1, len(self.curve) + 1), self.curve.tolist())
-        if x:
-            x, y = _thin(np.asarray(x), np.asarray(y), self.points)
-            plt.plot(x.tolist(), y.tolist(), color=MODEL, marker="braille", label="model (free run)")
-            _log_ticks(plt, y.tolist())
+        y = _log_line(plt, range(1, len(self.curve) + 1), self.curve.tolist(), self.points, reduce=_thin,
+                      color=MODEL, label="model (free run)")
+        if y:
+            _log_ticks(plt, y)
 
 
 def vpt_text(summary: dict) -> str:
