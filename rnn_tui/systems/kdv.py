@@ -142,7 +142,7 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
 SYSTEM = System(
     name="kdv",
     kind="field",
-    doc="KdV u_t − 6uu_x + u_xxx = 0, periodic: exact two-soliton start, the fast soliton overtakes the slow",
+    doc="KdV u_t − 6uu_x + u_xxx = 0, periodic: exact two-soliton start, the fast soliton overtakes the slow (notes 000)",
     params=(
         Param("length", 64.0, "length of the periodic domain [−L/2, L/2)", min=1.0),
         Param("n", 256, "grid points written out (the solver refines the grid internally as needed)", type=int, min=8, max=4096),

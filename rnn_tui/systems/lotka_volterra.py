@@ -28,7 +28,7 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
 SYSTEM = System(
     name="lotka_volterra",
     kind="flow",
-    doc="Lotka–Volterra predator–prey x' = αx − βxy, y' = δxy − γy (closed orbits)",
+    doc="Lotka–Volterra predator–prey x' = αx − βxy, y' = δxy − γy (closed orbits; notes 000)",
     params=(
         Param("alpha", 1.5, "prey growth rate α", min=0.0, min_exclusive=True),
         Param("beta", 1.0, "predation rate β", min=0.0, min_exclusive=True),

@@ -26,7 +26,7 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
 SYSTEM = System(
     name="oscillator",
     kind="flow",
-    doc="driven damped oscillator x'' + η x' + x = F0 cos(ωt) (notes script, 2γ = η = 0.4)",
+    doc="driven damped oscillator x'' + η x' + x = F0 cos(ωt) (notes 004; their script uses 2γ = η = 0.4)",
     params=(
         Param("eta", 0.4, "damping coefficient η (= 2γ in the notes), >= 0", min=0.0),
         Param("F0", 1.0, "amplitude F0 of the driving force"),

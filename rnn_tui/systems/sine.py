@@ -23,7 +23,7 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
 SYSTEM = System(
     name="sine",
     kind="flow",
-    doc="sine wave x = A sin(ωt + φ) on [0, 4π] with 1000 samples (notes 001)",
+    doc="sine wave x = A sin(ωt + φ) on [0, 4π] with 1000 samples (notes 004)",
     params=(
         Param("frequency", 1.0, "angular frequency ω (radians per time unit)"),
         Param("amplitude", 1.0, "amplitude A"),
