@@ -370,13 +370,6 @@ def load(preset: str | None = None, config: str | Path | None = None, overrides:
     return from_dict(data, source)
 
 
-def replace(cfg: Config, section: str, **changes) -> Config:
-    """A copy of cfg with fields of one section changed (validated)."""
-    new = dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **changes)})
-    validate(new)
-    return new
-
-
 def dumps(cfg: Config, header: str = "") -> str:
     """TOML text of a Config (complete, so the file repeats the run by itself)."""
     lines = [f"# {line}" for line in header.splitlines()] if header else []

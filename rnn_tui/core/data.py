@@ -35,9 +35,6 @@ class Prepared:
     def dim(self) -> int:
         return int(self.clean.shape[1])
 
-    def normalise(self, values: np.ndarray) -> np.ndarray:
-        return (values - self.mean) / self.std
-
     def denormalise(self, values: np.ndarray) -> np.ndarray:
         return values * self.std + self.mean
 

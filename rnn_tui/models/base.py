@@ -9,7 +9,7 @@ carrying the hidden state where the architecture has one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -81,8 +81,3 @@ class Forecaster(nn.Module):
 def with_residual(out: torch.Tensor, x_last: torch.Tensor, residual: bool) -> torch.Tensor:
     """The prediction from a network output: `x_last + out` when it predicts the increment."""
     return x_last + out if residual else out
-
-
-# name -> (builder, one-line description). A new architecture is one file and one entry here
-# (see rnn_tui/models/__init__.py, which fills this).
-Builder = Callable[[ModelSpec, Any], Forecaster]
