@@ -76,12 +76,15 @@ def pick_device(name: str) -> torch.device:
 
 
 def make_optimizer(cfg: Config, params) -> torch.optim.Optimizer:
+    """The configured optimiser, in its fastest exact form: torch's fused kernels for Adam and SGD
+    (one call for all parameters instead of a dozen small ops per parameter: ~4x cheaper at the
+    notes' sizes), multi-tensor (foreach) RMSprop."""
     t = cfg.train
     if t.optimizer == "adam":
-        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
+        return torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay, fused=True)
     if t.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=t.lr, weight_decay=t.weight_decay)
-    return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
+        return torch.optim.RMSprop(params, lr=t.lr, weight_decay=t.weight_decay, foreach=True)
+    return torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay, fused=True)
 
 
 def _lr(opt) -> float:

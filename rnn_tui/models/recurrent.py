@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from rnn_tui.models import fused_rnn, np_carry
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
 from rnn_tui.models.heads import output_head
 
@@ -136,7 +137,10 @@ class RecurrentForecaster(Forecaster):
 
     def _run(self, x: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         """(batch, T, D) and a state -> (last-layer hidden states (batch, T, H), new state)."""
-        return self.core(self.pre(x), state)
+        x = self.pre(x)
+        if fused_rnn.applies(self.core, x):
+            return fused_rnn.elman(self.core, x, state)
+        return self.core(x, state)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self._run(x, self.initial_state(x.shape[0]))
@@ -172,10 +176,20 @@ class RecurrentForecaster(Forecaster):
         """The carried-state free run as one tight loop (weights fetched once, fused cells, no
         module calls per step): what makes an O(horizon) rollout cheap. None where no fused cell fits."""
         cell = _cell_for(self.core)
-        if cell is None or (self.training and self.core.dropout > 0):
+        if self.training and self.core.dropout > 0:
+            return None
+        forecast = np_carry.ENABLED and x.device.type == "cpu" and not (
+            torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()))
+        if cell is None and not forecast:
             return None
         y, state = self.warmup(x)
         layers = list(_per_layer(state, self.is_lstm, self.num_layers, y, self.hidden_size))
+        if forecast:  # not a loss (no gradient): numpy's per-step cost is a fraction of torch's
+            run = np_carry.carry_run(self, y, layers, horizon)
+            if run is not None:
+                return run
+        if cell is None:
+            return None
         weights = [[getattr(self.core, f"{n}_l{k}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")] for k in range(self.num_layers)]
         head = self.head
         if isinstance(head, nn.Linear):
