@@ -79,6 +79,7 @@ class TrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"  # auto = cuda when present
     dtype: Literal["float32", "float64"] = "float32"  # float64 for very small errors (rk4)
     seed: int = 0  # seed of weights, shuffling and dropout
+    threads: int = 0  # CPU threads torch may use for this run; 0 = torch's default (all cores)
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ def validate(cfg: Config, source: str = "configuration") -> None:
     need(0 <= t.val_fraction < 1, f"train.val_fraction must be in [0, 1), got {t.val_fraction:g}")
     need(0 <= t.test_fraction < 1, f"train.test_fraction must be in [0, 1), got {t.test_fraction:g}")
     need(t.val_fraction + t.test_fraction < 0.9, "train.val_fraction + train.test_fraction must leave at least 10% for training")
+    need(t.threads >= 0, f"train.threads must be >= 0 (0 = all cores), got {t.threads}")
     need(t.early_stop_patience >= 0, f"train.early_stop_patience must be >= 0, got {t.early_stop_patience}")
     need(r.horizon >= 1, f"rollout.horizon must be >= 1, got {r.horizon}")
     need(r.every >= 0, f"rollout.every must be >= 0, got {r.every}")

@@ -224,3 +224,27 @@ def test_cancelled_run_skips_test_scoring_but_keeps_a_rollout():
     assert result.status == "cancelled"
     assert "cancelled" in result.summary["evaluation"] and "rmse_at_steps" not in result.summary
     assert result.rollout is not None and isinstance(seen[-1], ev.Finished)
+
+
+def test_threads_setting_holds_during_the_run_and_is_undone_after():
+    before = torch.get_num_threads()
+    seen = []
+    result = train(tiny("train.threads=1"), lambda e: seen.append(torch.get_num_threads()) if isinstance(e, ev.EpochEnd) else None)
+    assert seen and set(seen) == {1}
+    assert result.summary["threads"] == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(UserError, match="train.threads"):
+        config.load(None, overrides=["train.threads=-1"])
+
+
+def test_fused_adam_trains_like_the_reference_adam(monkeypatch):
+    """The trainer's fused Adam is torch's Adam: the same run with the for-loop kernel gives the
+    same weights to float rounding."""
+    from rnn_tui.core import trainer as tr
+
+    cfg = tiny("train.optimizer=adam")
+    fused = train(cfg).model.state_dict()
+    monkeypatch.setattr(tr, "make_optimizer", lambda cfg, params: torch.optim.Adam(params, lr=cfg.train.lr, weight_decay=cfg.train.weight_decay))
+    plain = train(cfg).model.state_dict()
+    for name, value in fused.items():
+        torch.testing.assert_close(value, plain[name], atol=1e-4, rtol=1e-4)

@@ -40,7 +40,7 @@ def cases(quick: bool) -> list[Case]:
     return [
         Case("sine rnn: seq 20, batch 32, hidden 64", ("system.name=sine", "model.arch=rnn", "model.hidden_size=64",
                                                        "train.seq_len=20", "train.batch_size=32", "train.val_fraction=0.2",
-                                                       "train.test_fraction=0"), epochs=20),
+                                                       "train.test_fraction=0"), epochs=60),
         Case("lorenz63 lstm: seq 50, batch 128, hidden 128", ("system.name=lorenz63", "model.arch=lstm", "model.hidden_size=128",
                                                               "train.seq_len=50", "train.batch_size=128", "system.steps=10000"), epochs=1),
         Case("kdv convlstm preset", (), preset="kdv_convlstm", epochs=2),

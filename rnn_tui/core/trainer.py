@@ -159,6 +159,14 @@ def units_rmse(loss: float, prep: Prepared) -> float:
 
 def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, control: Control | None = None) -> RunResult:
     """Run one configuration to the end (or to a stop). Raises UserError for bad input found at set-up."""
+    threads = torch.get_num_threads()
+    try:
+        return _train(cfg, on_event, control)
+    finally:
+        torch.set_num_threads(threads)  # train.threads applies to this run only
+
+
+def _train(cfg: Config, on_event: Callable[[ev.Event], None] | None, control: Control | None) -> RunResult:
     emit = on_event or (lambda e: None)
     control = control or Control()
     t = cfg.train
@@ -175,6 +183,8 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
     n_params = model.num_params()  # trainable parameters (the ESN counts its fitted readout)
     seq_loss = t.seq_loss and t.rollout_steps == 1
 
+    if t.threads and device.type == "cpu":
+        torch.set_num_threads(t.threads)
     graph_reason = cudagraph.eligibility(device, cfg, model)
     graphed = None  # the captured step, made at the first full batch
     n_train = len(prep.train_starts)
@@ -331,6 +341,7 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
         "device": str(device),
         "step_mode": "cuda-graph" if graph_reason is None and graphed is not None else f"eager ({graph_reason or 'no full batch'})",
         "dtype": t.dtype,
+        "threads": torch.get_num_threads() if device.type == "cpu" else None,
         "n_train_windows": n_train,
         "n_val_windows": len(prep.val_starts),
         "split_samples": {"train": prep.n_train, "val": prep.n_val, "test": prep.n_test},

@@ -21,7 +21,7 @@ from rnn_tui.tui.plots import LivePlot, PlotGrid, RolloutPlot
 from rnn_tui.tui.screens import HelpScreen, LoadPresetScreen, SavePresetScreen
 from rnn_tui.tui.status import StatusBar
 
-REDRAW_S = 0.1  # at most 10 updates a second (plots: see plots.PLOT_S), only when something new came
+REDRAW_S = 0.25  # status line: at most 4 updates a second (plots: see plots.PLOT_S), only when something new came
 STOP_WAIT_S = 30.0  # quitting waits this long at most for the trainer to finish its step
 
 
@@ -55,7 +55,7 @@ class RnnTuiApp(App):
         self.last_run = None  # the last run that ended (for export)
         self._seen = 0  # epochs of the current run already on screen
         self._rollout = None  # the rollout on screen
-        self._dirty = False
+        self._dirty = False  # a new rollout arrived since the last redraw
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -169,10 +169,6 @@ class RnnTuiApp(App):
             if self.status.state == "starting":
                 self.status.set_state("training", f"training {m.n_params:,} parameters on {m.device}")
 
-    def on_epochs_advanced(self, m: msg.EpochsAdvanced) -> None:
-        if self._mine(m):
-            self._dirty = True
-
     def on_rollout_arrived(self, m: msg.RolloutArrived) -> None:
         if self._mine(m):
             self._dirty = True
@@ -197,13 +193,14 @@ class RnnTuiApp(App):
         """Timer tick: move what the trainer reported since the last tick into the status line and
         the plots (which redraw themselves at a lower rate). Training never waits for this."""
         run = self.current
-        if run is not None and (self._dirty or force):
-            self._dirty = False
+        if run is not None:
             new = run.log.epochs_since(self._seen)
             if new:
                 self._seen += len(new)
                 self.plots.add_epochs(new)
                 self.status.update_run(new[-1])
+        if run is not None and (self._dirty or force):
+            self._dirty = False
             rollout = run.log.rollout
             if rollout is not None and rollout is not self._rollout:
                 self._rollout = rollout

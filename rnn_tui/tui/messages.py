@@ -22,13 +22,6 @@ class RunStarted(RunMessage):
         self.device, self.n_params, self.epochs = device, n_params, epochs
 
 
-class EpochsAdvanced(RunMessage):
-    """One or more epochs ended; the rows are in the run's log. Replaceable: at most one waits."""
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, EpochsAdvanced) and message.run_id == self.run_id
-
-
 class RolloutArrived(RunMessage):
     """A new free-running forecast is in the run's log. Replaceable: only the newest matters."""
 

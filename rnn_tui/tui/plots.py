@@ -19,6 +19,7 @@ ONE_STEP = "green"
 MARK = "gray"
 MAX_POINTS = 1500  # plotext draws every point; more than the canvas can show only costs time
 PLOT_S = 0.5  # at most 2 plot redraws a second: plotext rendering holds the GIL the trainer needs
+PLOT_BUDGET = 0.03  # and, while training, at most this share of the time spent drawing plots
 
 
 def _finite_positive(xs, ys):
@@ -134,6 +135,17 @@ class LivePlot(PlotextPlot):
             plt.xticks([])
             plt.yticks([])
         return super().render()
+
+    def render_lines(self, crop):
+        """Textual draws the plot here (plotext's build and the conversion to terminal cells):
+        the time it takes is what the grid's refresh budget counts."""
+        t0 = time.perf_counter()
+        try:
+            return super().render_lines(crop)
+        finally:
+            grid = self.parent
+            if isinstance(grid, PlotGrid):
+                grid.drawing_s += time.perf_counter() - t0
 
 
 class LossPlot(LivePlot):
@@ -425,12 +437,16 @@ def vpt_text(summary: dict) -> str:
 class PlotGrid(Grid):
     """All the live plots. The first slot spans both columns: the forecast, or for a field the
     Hovmöller plot; systems with a phase pair show a portrait (see app.tcss). New data goes into
-    the plots at once; `flush()` redraws the changed ones at most every PLOT_S."""
+    the plots at once; `flush()` redraws the changed ones at most every PLOT_S, and less often
+    where drawing them is slow: the wait after a redraw is at least its cost / PLOT_BUDGET, so the
+    trainer (which needs the same interpreter lock) keeps ~97% of it, whatever the machine."""
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.stale: set[LivePlot] = set()
         self.plotted = 0.0  # when the plots were last redrawn
+        self.drawing_s = 0.0  # seconds spent drawing plots (LivePlot.render_lines adds to it)
+        self._drawn_at_flush = 0.0  # drawing_s at the last flush
 
     def compose(self) -> ComposeResult:
         yield HovmollerPlot(id="hovmoller")
@@ -476,10 +492,17 @@ class PlotGrid(Grid):
         horizon.from_summary(summary)
         self.stale.add(horizon)
 
+    def wait_s(self) -> float:
+        """How long after the last redraw the next may come: PLOT_S, or longer when the last
+        redraw (all its plots) took more than PLOT_BUDGET of that time."""
+        cost = self.drawing_s - self._drawn_at_flush
+        return max(PLOT_S, cost / PLOT_BUDGET)
+
     def flush(self, force: bool = False) -> None:
         now = time.monotonic()
-        if self.stale and (force or now - self.plotted >= PLOT_S):
+        if self.stale and (force or now - self.plotted >= self.wait_s()):
             self.plotted = now
+            self._drawn_at_flush = self.drawing_s
             with self.app.batch_update():
                 for plot in self.stale:
                     if plot.display:

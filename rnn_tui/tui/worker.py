@@ -58,8 +58,8 @@ class Run:
 
         def on_event(e) -> None:
             if isinstance(e, ev.EpochEnd):
-                self.log.add_epoch(e)
-                post(msg.EpochsAdvanced(self.id))
+                self.log.add_epoch(e)  # no message: the app's redraw timer reads the log (an epoch
+                # can take milliseconds, and waking the UI loop for each costs the trainer time)
             elif isinstance(e, ev.RolloutReady):
                 self.log.rollout = e
                 post(msg.RolloutArrived(self.id))
