@@ -59,6 +59,8 @@ def test_fused_elman_used_only_where_it_pays():
         assert not fused_rnn.applies(core, x)  # nn.RNN's own fused forward is as fast
     assert not fused_rnn.applies(nn.RNN(1, 4), x)  # time-major layout
     assert not fused_rnn.applies(nn.LSTM(1, 4, batch_first=True), x)
+    big = torch.zeros(fused_rnn.MAX_BATCH_HIDDEN // 4 + 1, 3, 1)
+    assert not fused_rnn.applies(core, big)  # arithmetic-bound: torch's kernel is as fast
 
 
 def test_rnn_forecaster_trains_through_the_fused_layer(monkeypatch):
