@@ -86,9 +86,23 @@ def measure_ours(cfg) -> dict:
 
 
 def measure_app(cfg) -> dict | None:
-    """Throughput with the app on screen (a headless Pilot of the real app, plots updating), in a
-    fresh process as a user runs it: torch's CPU thread pool belongs to the thread that first uses
-    it, so an in-process measurement after headless runs would measure two pools fighting."""
+    """Throughput with the app on screen: a headless Pilot of the real app, plots updating. None
+    where textual is not installed (the GPU machines)."""
+    try:
+        from rnn_tui.tui.bench_hook import run_in_app
+    except ImportError:
+        return None
+    seen = run_in_app(cfg)
+    return _rate(seen) if seen else None
+
+
+MEASURES = {"reference": measure_reference, "ours": measure_ours, "app": measure_app}
+
+
+def measure_fresh(what: str, cfg) -> dict | None:
+    """`MEASURES[what](cfg)` in a fresh interpreter, as a user starts a run: every figure pays the
+    same first-call costs (allocations, kernel set-up such as oneDNN's LSTM primitives), and
+    torch's CPU thread pool belongs to that run alone. None where the app could not run."""
     import json
     import tempfile
 
@@ -97,16 +111,17 @@ def measure_app(cfg) -> dict | None:
         with open(path, "w") as fh:
             fh.write(config.dumps(cfg))
         code = (
-            "import json, sys\n"
-            "try:\n    from rnn_tui.tui.bench_hook import run_in_app\nexcept ImportError:\n    print('null'); sys.exit(0)\n"
+            "import json\n"
             "from rnn_tui import config\n"
-            "from rnn_tui.bench.speed import _rate\n"
-            f"seen = run_in_app(config.load(config={path!r}))\n"
-            "print(json.dumps(_rate(seen) if seen else None))\n"
+            "from rnn_tui.bench.speed import MEASURES\n"
+            f"print(json.dumps(MEASURES[{what!r}](config.load(config={path!r}))))\n"
         )
         p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
     if p.returncode != 0:
-        return None
+        if what == "app":
+            return None  # the app's figure is optional (no textual, no terminal)
+        last = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"bench speed: measuring {what} failed: {last}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
@@ -224,9 +239,9 @@ def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dic
         cfg = _cfg(case, dev)
         refs, ourss, apps = [], [], []
         for _ in range(rounds):
-            refs.append(measure_reference(_cfg(case, "cpu")))
-            ourss.append(measure_ours(cfg))
-            apps.append(measure_app(cfg) if with_app else None)
+            refs.append(measure_fresh("reference", _cfg(case, "cpu")))
+            ourss.append(measure_fresh("ours", cfg))
+            apps.append(measure_fresh("app", cfg) if with_app else None)
         ref, ours, app = best(refs), best(ourss), best(apps)
         out["cases"].append({
             "name": case.name,
