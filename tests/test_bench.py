@@ -42,3 +42,14 @@ def test_bench_skill_quick(tmp_path):
     assert all(isinstance(r["stays_positive"], bool) and r["amplitude_error"] >= 0 for r in lv)
     assert set(res["kdv"]["relative_l2_at_frame"]) <= {"10", "50"}
     assert [r["preset"] for r in res["sines"]["rows"]] == ["sine_rnn", "noisy_sine_rnn"]
+
+
+def test_bench_speed_on_cuda_without_a_gpu_is_one_clear_line():
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the error path cannot be reached")
+    p = subprocess.run([sys.executable, "-m", "rnn_tui", "bench", "speed", "--device", "cuda"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0 and "--device cuda" in p.stderr and "Traceback" not in p.stderr

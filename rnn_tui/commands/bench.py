@@ -34,8 +34,13 @@ def _write_json(path: str | None, data: dict) -> None:
 
 
 def run_speed(args) -> int:
-    from rnn_tui.bench import speed
+    import torch
 
+    from rnn_tui.bench import speed
+    from rnn_tui.errors import UserError
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("bench speed --device cuda: no CUDA device is available here; use --device cpu or auto")
     res = speed.run(args.device, quick=args.quick, with_app=not args.no_app)
     print(speed.table(res))
     _write_json(args.json, res)
