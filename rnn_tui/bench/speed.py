@@ -97,78 +97,97 @@ def measure_app(cfg) -> dict | None:
 
 
 MEASURES = {"reference": measure_reference, "ours": measure_ours, "app": measure_app}
+__all__ = ["MEASURES", "config", "tta_reference", "tta_ours"]  # what in_fresh_process calls
+
+
+def in_fresh_process(call: str, optional: bool = False):
+    """Evaluate `call` (an expression over this module's names) in a fresh interpreter and return
+    its JSON result: every figure pays the same first-call costs (allocations, kernel set-up such
+    as oneDNN's LSTM primitives) as a run a user starts, and torch's CPU thread pool belongs to it
+    alone. A failure raises, or gives None when `optional`."""
+    import json
+
+    code = f"import json\nfrom rnn_tui.bench.speed import *\nprint(json.dumps({call}))\n"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    if p.returncode != 0:
+        if optional:
+            return None
+        last = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"bench speed: {call.split('(')[0]} failed: {last}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def measure_fresh(what: str, cfg) -> dict | None:
-    """`MEASURES[what](cfg)` in a fresh interpreter, as a user starts a run: every figure pays the
-    same first-call costs (allocations, kernel set-up such as oneDNN's LSTM primitives), and
-    torch's CPU thread pool belongs to that run alone. None where the app could not run."""
-    import json
+    """`MEASURES[what](cfg)` in a fresh interpreter (None where the app could not run)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "config.toml")
         with open(path, "w") as fh:
             fh.write(config.dumps(cfg))
-        code = (
-            "import json\n"
-            "from rnn_tui import config\n"
-            "from rnn_tui.bench.speed import MEASURES\n"
-            f"print(json.dumps(MEASURES[{what!r}](config.load(config={path!r}))))\n"
-        )
-        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
-    if p.returncode != 0:
-        if what == "app":
-            return None  # the app's figure is optional (no textual, no terminal)
-        last = (p.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"bench speed: measuring {what} failed: {last}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
+        return in_fresh_process(f"MEASURES[{what!r}](config.load(config={path!r}))", optional=what == "app")
 
 
-def time_to_accuracy(threshold: float, quick: bool, device: str) -> dict:
-    """Wall seconds until the sine configuration's validation MSE (data units) first falls below
-    `threshold`: the notes' loop with the notes' settings, against ours (same RNN, same data)."""
+def _tta_overrides(quick: bool) -> tuple[list[str], int]:
     cap_epochs = 3 if quick else 300
     common = ["system.name=sine", "model.arch=rnn", "model.hidden_size=64", "train.seq_len=20", "train.batch_size=32",
-              "train.val_fraction=0.2", "train.test_fraction=0", "rollout.every=0", f"train.epochs={cap_epochs}"]
+              "train.val_fraction=0.2", "train.test_fraction=0", "rollout.every=0", f"train.epochs={cap_epochs}", "train.lr=1e-3"]
     if quick:
         common += ["system.steps=200", "model.hidden_size=8", "train.seq_len=10"]
-    ref_cfg = config.load(None, overrides=common + ["train.lr=1e-3", "train.optimizer=adam", "train.device=cpu"])
-    prep = prepare(ref_cfg, torch.device("cpu"), torch.float32)
-    # The reference works on the raw signal, as in the notes: its MSE is in data units already.
+    return common, cap_epochs
+
+
+def tta_reference(threshold: float, quick: bool) -> dict:
+    """The notes' loop with the notes' settings on the raw signal (its MSE is in data units
+    already): wall seconds and epochs until the validation MSE first falls below `threshold`."""
+    common, cap_epochs = _tta_overrides(quick)
+    cfg = config.load(None, overrides=common + ["train.optimizer=adam", "train.device=cpu"])
+    prep = prepare(cfg, torch.device("cpu"), torch.float32)
     raw = torch.as_tensor(prep.traj.values, dtype=torch.float32)
     val = prep.traj.values[prep.n_train :, 0]
     persistence = float(np.mean((val[1:] - val[:-1]) ** 2))  # predicting "no change": the bar to clear
     torch.manual_seed(0)
-    ref_model = NotesModel("rnn", 1, ref_cfg.model.hidden_size)
-    hit: dict = {}
+    model = NotesModel("rnn", 1, cfg.model.hidden_size)
+    hit: dict = {"seconds": None, "epochs": None, "persistence_mse": persistence}
 
-    def ref_epoch(epoch, val_mse, elapsed):
+    def on_epoch(epoch, val_mse, elapsed):
         if val_mse < threshold:
             hit.update(epochs=epoch, seconds=elapsed)
             return True
         return False
 
-    run_reference(ref_model, raw[: prep.n_train], raw[prep.n_train :], ref_cfg.train.seq_len, 32, 1e-3, cap_epochs, on_epoch=ref_epoch)
-    # Ours: the same RNN on the same data, with normalisation (always on) and a residual output
-    # (the network learns the increment), scored by the same validation MSE in data units.
-    ours_cfg = config.load(None, overrides=common + ["train.lr=1e-3", "model.residual=true", f"train.device={device}"])
+    run_reference(model, raw[: prep.n_train], raw[prep.n_train :], cfg.train.seq_len, 32, 1e-3, cap_epochs, on_epoch=on_epoch)
+    return hit
+
+
+def tta_ours(threshold: float, quick: bool, device: str) -> dict:
+    """Ours: the same RNN on the same data, with normalisation (always on) and a residual output
+    (the network learns the increment), scored by the same validation MSE in data units."""
     from rnn_tui.core.trainer import Control
 
+    common, _ = _tta_overrides(quick)
+    cfg = config.load(None, overrides=common + ["model.residual=true", f"train.device={device}"])
     control = Control()
-    hit_ours: dict = {}
+    hit: dict = {"seconds": None, "epochs": None}
 
     def on_event(e):
-        if isinstance(e, ev.EpochEnd) and e.val_rmse_units**2 < threshold and not hit_ours:
-            hit_ours.update(epochs=e.epoch, seconds=e.elapsed_s)
+        if isinstance(e, ev.EpochEnd) and e.val_rmse_units**2 < threshold and hit["seconds"] is None:
+            hit.update(epochs=e.epoch, seconds=e.elapsed_s)
             control.stop.set()
 
-    train(ours_cfg, on_event, control)
-    ref = {"seconds": hit.get("seconds"), "epochs": hit.get("epochs")}
-    ours = {"seconds": hit_ours.get("seconds"), "epochs": hit_ours.get("epochs")}
+    train(cfg, on_event, control)
+    return hit
+
+
+def time_to_accuracy(threshold: float, quick: bool, device: str) -> dict:
+    """Wall seconds until the sine configuration's validation MSE (data units) first falls below
+    `threshold`: the notes' loop against ours, each in a fresh interpreter."""
+    ref = in_fresh_process(f"tta_reference({threshold!r}, {quick!r})")
+    ours = in_fresh_process(f"tta_ours({threshold!r}, {quick!r}, {device!r})")
+    persistence = ref.pop("persistence_mse")
     ratio = ref["seconds"] / ours["seconds"] if ref["seconds"] and ours["seconds"] else None
     return {"threshold_mse": threshold, "persistence_mse": persistence, "reference": ref, "ours": ours,
-            "speedup": ratio, "epoch_cap": cap_epochs}
+            "speedup": ratio, "epoch_cap": _tta_overrides(quick)[1]}
 
 
 @torch.no_grad()
