@@ -248,3 +248,96 @@ def test_fused_adam_trains_like_the_reference_adam(monkeypatch):
     plain = train(cfg).model.state_dict()
     for name, value in fused.items():
         torch.testing.assert_close(value, plain[name], atol=1e-4, rtol=1e-4)
+
+
+# The CUDA-graph path's loop (queued steps, results read every CHECK_EVERY steps, steps that change
+# nothing when not finite) runs on the CPU with capture=False: only the capture itself needs a GPU.
+
+def _queued_path_on_cpu(monkeypatch, check_every=3):
+    from rnn_tui.core import cudagraph
+
+    monkeypatch.setattr(cudagraph, "eligibility", lambda device, cfg, model: None)
+    monkeypatch.setattr(cudagraph, "CHECK_EVERY", check_every)
+
+
+@pytest.mark.parametrize("batch", [16, 30])  # 300 training windows: a short last batch, or none (10 steps: 3 + 3 + 3 + 1)
+def test_queued_step_path_trains_like_the_eager_loop(monkeypatch, batch):
+    cfg = tiny("train.epochs=3", f"train.batch_size={batch}", "rollout.every=0")
+    eager, eager_seen = collect(cfg)
+    _queued_path_on_cpu(monkeypatch)
+    queued, queued_seen = collect(cfg)
+    assert queued.summary["step_mode"] == "cuda-graph" and eager.summary["step_mode"].startswith("eager")
+    # several reads an epoch; with batch 16 a short last batch is taken eagerly after the queued ones
+    assert eager.summary["steps"] // 3 > 3 and (eager.summary["n_train_windows"] % batch != 0) == (batch == 16)
+    assert queued.summary["steps"] == eager.summary["steps"]
+    epochs = [[e for e in seen if isinstance(e, ev.EpochEnd)] for seen in (queued_seen, eager_seen)]
+    assert len(epochs[0]) == len(epochs[1]) == 3
+    for a, b in zip(*epochs):
+        assert len(a.grad_norms) == len(b.grad_norms)
+        np.testing.assert_allclose(a.grad_norms, b.grad_norms, rtol=1e-3)
+        assert a.train_loss == pytest.approx(b.train_loss, rel=1e-3)
+        assert a.val_loss == pytest.approx(b.val_loss, rel=1e-3)
+
+
+def _fail_at_training_call(monkeypatch, k: int, action):
+    """Wrap the trainer's loss so that training call k (gradients on) is passed to `action`."""
+    from rnn_tui.core import trainer as tr
+
+    original, calls = tr.window_loss, {"n": 0}
+
+    def wrapped(*args, **kw):
+        loss = original(*args, **kw)
+        if torch.is_grad_enabled():
+            calls["n"] += 1
+            if calls["n"] == k:
+                return action(loss)
+        return loss
+
+    monkeypatch.setattr(tr, "window_loss", wrapped)
+
+
+@pytest.mark.parametrize("queued", [False, True])
+def test_injected_non_finite_step_stops_at_that_step_with_the_weights_before_it(monkeypatch, queued):
+    if queued:
+        _queued_path_on_cpu(monkeypatch)
+    cfg = tiny("train.epochs=3", "train.batch_size=16", "rollout.every=0")
+    # The weights after six clean steps: the same run stopped during its sixth step.
+    control = Control()
+    _fail_at_training_call(monkeypatch, 6, lambda loss: (control.stop.set(), loss)[1])
+    clean = train(cfg, None, control)
+    assert clean.summary["steps"] == 6
+    # The seventh step's loss is NaN.
+    _fail_at_training_call(monkeypatch, 7, lambda loss: loss * float("nan"))
+    result = train(cfg)
+    assert result.status == "diverged" and "epoch 1, step 7" in result.message
+    assert result.summary["steps"] == 6
+    for name, value in result.model.state_dict().items():
+        assert torch.isfinite(value).all()
+        torch.testing.assert_close(value, clean.model.state_dict()[name], atol=0, rtol=0)
+
+
+def test_queued_step_with_non_finite_optimiser_state_changes_nothing():
+    """A finite loss and gradient but an optimiser state already non-finite (a step after a bad
+    one): the new weights would be NaN, so the step is undone and reported not ok."""
+    from rnn_tui.core import cudagraph
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    params = list(model.parameters())
+    cfg = tiny("train.optimizer=adam")
+    opt = cudagraph.make_capturable_optimizer(cfg, params, torch.device("cpu"))
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+    step = cudagraph.GraphedStep(model, opt, params, lambda s: ((model(x[s]) - y[s]) ** 2).mean(), torch.arange(8), float("inf"), capture=False)
+    step(torch.arange(8))
+    (_, _, ok), = step.drain()
+    assert ok
+    before = [p.detach().clone() for p in params]
+    for state in opt.state.values():
+        state["exp_avg"].fill_(float("nan"))
+    step(torch.arange(8))
+    step(torch.arange(8))
+    results = step.drain()
+    assert [r[2] for r in results] == [False, False]
+    assert all(math.isfinite(r[0]) and math.isfinite(r[1]) for r in results)
+    for p, b in zip(params, before):
+        assert torch.equal(p.detach(), b)

@@ -261,10 +261,27 @@ def _train(cfg: Config, on_event: Callable[[ev.Event], None] | None, control: Co
             e0 = time.perf_counter()
             perm = prep.train_starts[torch.randperm(n_train, generator=gen).to(device)]
             losses, norms = [], []
+            step0 = step
+
+            def take_graphed() -> bool:
+                """Move the queued graphed steps' results into this epoch's lists; False (and the
+                run marked diverged at that step, which changed no weights) if one was not ok."""
+                nonlocal status, message, step
+                for lv, gn, ok in graphed.drain() if graphed is not None else []:
+                    if not ok:
+                        status = "diverged"
+                        message = f"non-finite loss, gradient or weights at epoch {epoch}, step {len(losses) + 1} (train.lr = {_lr(opt):g})"
+                        step = step0 + len(losses)
+                        return False
+                    losses.append(lv)
+                    norms.append(gn)
+                return True
+
             for b in range(steps_per_epoch):
                 control.wait_if_paused()
                 if control.stop.is_set():
                     status = "cancelled"
+                    take_graphed()
                     break
                 new_lr = control.take_lr()
                 if new_lr is not None:
@@ -274,31 +291,34 @@ def _train(cfg: Config, on_event: Callable[[ev.Event], None] | None, control: Co
                 if graph_reason is None and len(starts) == batch:
                     if graphed is None:
                         try:
-                            graphed = cudagraph.GraphedStep(model, opt, params, lambda s: window_loss(model, prep, s, prep.inputs, seq_loss), starts, clip)
+                            graphed = cudagraph.GraphedStep(model, opt, params, lambda s: window_loss(model, prep, s, prep.inputs, seq_loss),
+                                                            starts, clip, capture=device.type == "cuda")
                         except RuntimeError as exc:  # capture is best effort: train eagerly instead
                             graph_reason = f"capture failed: {str(exc).splitlines()[0]}"
                 if graphed is not None and graph_reason is None and len(starts) == batch:
-                    lv, gn = graphed(starts).tolist()
-                    if not (math.isfinite(lv) and math.isfinite(gn)):
-                        graphed.restore_previous()
-                        status = "diverged"
-                        message = f"non-finite loss or gradient at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
+                    graphed(starts)  # queued; its loss is read with the next CHECK_EVERY (see cudagraph.py)
+                    step += 1
+                    if sched is not None and t.schedule == "cosine":
+                        sched.step()
+                    if (graphed.pending >= cudagraph.CHECK_EVERY or b == steps_per_epoch - 1) and not take_graphed():
                         break
-                else:
-                    loss = window_loss(model, prep, starts, prep.inputs, seq_loss)
-                    lv = loss.item()
-                    if not math.isfinite(lv):
-                        status = "diverged"
-                        message = f"non-finite loss at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
-                        break
-                    opt.zero_grad(set_to_none=graphed is None)
-                    loss.backward()
-                    gn = grad_norm(params, clip)
-                    if not math.isfinite(gn):
-                        status = "diverged"
-                        message = f"non-finite gradient at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
-                        break
-                    opt.step()
+                    continue
+                if not take_graphed():  # an eager step after graphed ones (a short last batch)
+                    break
+                loss = window_loss(model, prep, starts, prep.inputs, seq_loss)
+                lv = loss.item()
+                if not math.isfinite(lv):
+                    status = "diverged"
+                    message = f"non-finite loss at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
+                    break
+                opt.zero_grad(set_to_none=graphed is None)
+                loss.backward()
+                gn = grad_norm(params, clip)
+                if not math.isfinite(gn):
+                    status = "diverged"
+                    message = f"non-finite gradient at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
+                    break
+                opt.step()
                 step += 1
                 if sched is not None and t.schedule == "cosine":
                     sched.step()
