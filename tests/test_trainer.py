@@ -341,3 +341,40 @@ def test_queued_step_with_non_finite_optimiser_state_changes_nothing():
     assert all(math.isfinite(r[0]) and math.isfinite(r[1]) for r in results)
     for p, b in zip(params, before):
         assert torch.equal(p.detach(), b)
+
+
+def test_step_that_overflows_the_weights_is_undone(monkeypatch):
+    """Finite loss and gradient, but the update leaves a weight not finite (an overflowing step):
+    the next step's loss is not finite, and the run keeps the weights from before the bad step."""
+    from rnn_tui.core import trainer as tr
+
+    cfg = tiny("train.epochs=3", "train.batch_size=16", "rollout.every=0", "train.optimizer=sgd", "train.momentum=0")
+    control = Control()
+    _fail_at_training_call(monkeypatch, 4, lambda loss: (control.stop.set(), loss)[1])
+    clean = train(cfg, None, control)  # stopped after four clean steps
+    assert clean.summary["steps"] == 4
+
+    monkeypatch.undo()
+    original = tr.make_optimizer
+
+    def overflowing(cfg, params):
+        opt = original(cfg, params)
+        step, calls = opt.step, {"n": 0}
+
+        def bad_step(*args, **kw):
+            out = step(*args, **kw)
+            calls["n"] += 1
+            if calls["n"] == 5:
+                with torch.no_grad():
+                    params[0].view(-1)[0] = float("nan")
+            return out
+
+        opt.step = bad_step
+        return opt
+
+    monkeypatch.setattr(tr, "make_optimizer", overflowing)
+    result = train(cfg)
+    assert result.status == "diverged" and "step 6" in result.message and "undone" in result.message
+    assert result.summary["steps"] == 4
+    for name, value in result.model.state_dict().items():
+        torch.testing.assert_close(value, clean.model.state_dict()[name], atol=0, rtol=0)

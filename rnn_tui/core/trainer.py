@@ -245,6 +245,18 @@ def _train(cfg: Config, on_event: Callable[[ev.Event], None] | None, control: Co
         record(1, train_loss, [], 0.0, time.perf_counter() - e0, n_train)  # the final rollout follows
     else:
         params = [p for p in model.parameters() if p.requires_grad]
+        weights = [p.detach() for p in params]
+        before_step = [w.clone() for w in weights]  # the weights before the last eager step (3 us a step to keep)
+
+        def undo_non_finite_step() -> bool:
+            """After a non-finite loss or gradient: if the step before it left non-finite weights
+            (finite loss and gradient, but an overflowing update), put back the weights from before
+            that step. True if it did."""
+            if bool(torch.isfinite(torch.stack(torch._foreach_norm(weights)).sum())):
+                return False
+            torch._foreach_copy_(weights, before_step)
+            return True
+
         opt = cudagraph.make_capturable_optimizer(cfg, params, device) if graph_reason is None else make_optimizer(cfg, params)
         total_steps = epochs * steps_per_epoch
         if t.schedule == "cosine":
@@ -307,17 +319,20 @@ def _train(cfg: Config, on_event: Callable[[ev.Event], None] | None, control: Co
                     break
                 loss = window_loss(model, prep, starts, prep.inputs, seq_loss)
                 lv = loss.item()
-                if not math.isfinite(lv):
+                gn = float("nan")
+                if math.isfinite(lv):
+                    opt.zero_grad(set_to_none=graphed is None)
+                    loss.backward()
+                    gn = grad_norm(params, clip)
+                if not (math.isfinite(lv) and math.isfinite(gn)):
                     status = "diverged"
-                    message = f"non-finite loss at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
+                    what = "loss" if not math.isfinite(lv) else "gradient"
+                    message = f"non-finite {what} at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
+                    if undo_non_finite_step():
+                        step -= 1
+                        message += "; the step before it made the weights non-finite and is undone"
                     break
-                opt.zero_grad(set_to_none=graphed is None)
-                loss.backward()
-                gn = grad_norm(params, clip)
-                if not math.isfinite(gn):
-                    status = "diverged"
-                    message = f"non-finite gradient at epoch {epoch}, step {b + 1} (train.lr = {_lr(opt):g})"
-                    break
+                torch._foreach_copy_(before_step, weights)
                 opt.step()
                 step += 1
                 if sched is not None and t.schedule == "cosine":
