@@ -185,7 +185,7 @@ def test_model_checkpoint_reloads_and_predicts_the_same(tmp_path):
 
 
 def test_cuda_graph_path_falls_back_cleanly_without_cuda():
-    from rnn_tui.core import cudagraph
+    from rnn_tui.kernels import cudagraph
 
     cfg = tiny()
     result, seen = collect(cfg)
@@ -254,7 +254,7 @@ def test_fused_adam_trains_like_the_reference_adam(monkeypatch):
 # nothing when not finite) runs on the CPU with capture=False: only the capture itself needs a GPU.
 
 def _queued_path_on_cpu(monkeypatch, check_every=3):
-    from rnn_tui.core import cudagraph
+    from rnn_tui.kernels import cudagraph
 
     monkeypatch.setattr(cudagraph, "eligibility", lambda device, cfg, model: None)
     monkeypatch.setattr(cudagraph, "CHECK_EVERY", check_every)
@@ -319,7 +319,7 @@ def test_injected_non_finite_step_stops_at_that_step_with_the_weights_before_it(
 def test_queued_step_with_non_finite_optimiser_state_changes_nothing():
     """A finite loss and gradient but an optimiser state already non-finite (a step after a bad
     one): the new weights would be NaN, so the step is undone and reported not ok."""
-    from rnn_tui.core import cudagraph
+    from rnn_tui.kernels import cudagraph
 
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1)

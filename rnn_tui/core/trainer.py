@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from rnn_tui.config import Config
-from rnn_tui.core import cudagraph
+from rnn_tui.kernels import cudagraph
 from rnn_tui.core import events as ev
 from rnn_tui.core.data import Prepared, gather_windows, prepare
 from rnn_tui.core.evaluate import evaluate

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from rnn_tui.models import fused_rnn, np_carry
+from rnn_tui.kernels import fused_rnn, np_carry
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
 from rnn_tui.models.heads import output_head
 

@@ -9,7 +9,8 @@ from torch import nn
 
 from rnn_tui.config import ModelConfig
 from rnn_tui.core.rollout import roll
-from rnn_tui.models import fused_rnn, np_carry, registry
+from rnn_tui.kernels import fused_rnn, np_carry
+from rnn_tui.models import registry
 from rnn_tui.models.base import ModelSpec
 
 ELMAN_CASES = [  # (layers, nonlinearity, initial state given, input needs a gradient)

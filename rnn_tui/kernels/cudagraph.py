@@ -25,7 +25,7 @@ def eligibility(device: torch.device, cfg, model) -> str | None:
         return f"optimizer {cfg.train.optimizer} has no capturable mode here"
     if cfg.train.lbfgs_steps:
         return "L-BFGS polish needs eager steps"
-    if cfg.model.dropout > 0 and cfg.model.num_layers > 1:
+    if getattr(cfg.model, "dropout", 0.0) > 0 and getattr(cfg.model, "num_layers", 1) > 1:  # only stacked nets use it
         return "dropout draws random numbers each step"
     return None
 
