@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="train without a screen (same as `rnn-tui train`); needs --preset or --config",
     )
     parser.add_argument("--out", metavar="DIR", help="with --headless: where to write the run")
+    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="warning",
+                        help="what rnn-tui logs: to stderr without a screen, to rnn-tui.log in the data folder with one (default: warning)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"rnn_tui.commands.{name}").register(sub)
@@ -56,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from rnn_tui import logs
+    from rnn_tui.crash import Crashed, crashed
+
+    app = args.command is None and not args.headless
+    logs.setup(args.log_level, to_file=app)
     try:
         if args.command is not None:
             return int(args.func(args) or 0)
@@ -72,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnn-tui: interrupted", file=sys.stderr)
         return 130
+    except Crashed as exc:
+        print(f"rnn-tui: error: {exc}", file=sys.stderr)
+        return Crashed.exit_code
+    except Exception as exc:  # noqa: BLE001 - a bug anywhere else: a report, and one line
+        print(f"rnn-tui: error: {crashed(exc)}", file=sys.stderr)
+        return Crashed.exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover

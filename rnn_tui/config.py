@@ -1,244 +1,357 @@
 """Typed run configuration: four sections (system, model, train, rollout), loaded from TOML presets
-and overridden with dotted keys. Every field says what it is; unknown keys are errors that name
-the key, the file and the closest valid key.
+and overridden with dotted keys. Every field carries its description and bounds (pydantic field
+metadata, which the app's panel shows); `model` is a union tagged by `model.arch`, each
+architecture's hyperparameters declared beside its network (rnn_tui/models/*/__init__.py).
+Bad input is a one-line UserError naming the source, the key and, for unknown keys, the closest one.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
+import re
 import tomllib
-import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import tomli_w
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from rnn_tui.errors import UserError, closest
+from rnn_tui.fsutil import atomic_write
+from rnn_tui.paths import data_dir
+from rnn_tui.models import registry
+from rnn_tui.models.hparams import ArchConfig, Float, Int, Section
 
-Arch = Literal["rnn", "lstm", "gru", "dense_gru", "irnn", "esn", "mlp", "convlstm", "rk4"]
+Arch = Literal[tuple(registry.ARCHS)]  # type: ignore[valid-type]
+DEFAULT_ARCH = "lstm"
+# The hyperparameters of one architecture, chosen by its `arch` tag.
+ModelConfig = Annotated[Union[registry.CONFIGS], Field(discriminator="arch")]  # type: ignore[valid-type]
+# Every model key of any architecture (a run written by rnn-tui 0.1 lists them all).
+MODEL_KEYS = frozenset(name for cls in registry.CONFIGS for name in cls.model_fields)
 
 
-@dataclass(frozen=True)
-class SystemConfig:
+class SystemConfig(Section):
     """Which dynamical system gives the data, and how it is sampled."""
 
-    name: str = "sine"  # system name (see `rnn-tui data --list`)
-    params: dict = field(default_factory=dict)  # system parameters overriding its defaults
-    steps: int = 0  # samples in the trajectory; 0 = the system's default
-    dt: float = 0.0  # sample step in time units; 0 = the system's default
-    seed: int = 0  # seed of stochastic systems (noisy sine) and of the observation noise
-    noise: float = 0.0  # std of Gaussian observation noise on the training split only (data units)
+    name: str = Field("sine", description="system name (see `rnn-tui data --list`)")
+    params: dict[str, Any] = Field(default_factory=dict, description="system parameters overriding its defaults")
+    steps: Int = Field(0, description="samples in the trajectory (>= 2); 0 = the system's default")
+    dt: Float = Field(0.0, ge=0, description="sample step in time units; 0 = the system's default")
+    seed: Int = Field(0, description="seed of stochastic systems (noisy sine) and of the observation noise")
+    noise: Float = Field(0.0, ge=0, description="std of Gaussian observation noise on the training split only (data units)")
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, value: int) -> int:
+        if value != 0 and value < 2:
+            raise ValueError("must be >= 2 (or 0 for the default)")
+        return value
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    """The architecture and its hyperparameters. Fields that do not apply to `arch` are ignored."""
-
-    arch: Arch = "lstm"  # rnn, lstm, gru, dense_gru, irnn, esn, mlp, convlstm or rk4
-    hidden_size: int = 64  # units per recurrent layer (reservoir size for esn, width for mlp/rk4)
-    num_layers: int = 1  # stacked recurrent layers (hidden layers for mlp)
-    activation: Literal["tanh", "relu", "sigmoid"] = "tanh"  # rnn cell / mlp nonlinearity
-    dropout: float = 0.0  # dropout between stacked layers, in [0, 1)
-    learn_h0: bool = False  # learn the initial hidden state instead of starting from zeros
-    head_size: int = 0  # width of a ReLU dense layer before the output (notes 003: 8); 0 = linear
-    residual: bool = True  # predict the increment x[t+1] - x[t] (small for a sampled flow) rather than x[t+1]
-    dense_size: int = 32  # dense_gru: width of each of the two ReLU layers before the GRU
-    spectral_radius: float = 0.9  # esn: largest |eigenvalue| of the reservoir matrix
-    leak_rate: float = 1.0  # esn: leaky-integration rate in (0, 1]
-    input_scaling: float = 0.5  # esn: scale of the random input weights
-    sparsity: float = 0.9  # esn: fraction of reservoir weights that are zero, in [0, 1)
-    washout: int = 50  # esn: reservoir steps discarded before fitting the readout
-    ridge: float = 1e-6  # esn: Tikhonov regularisation of the closed-form readout
-    readout: Literal["linear", "quadratic"] = "linear"  # esn: readout on r, or on [r, r^2]
-    filters: int = 16  # convlstm: channels of the ConvLSTM layer
-    kernel_size: int = 5  # convlstm: width of the 1-D convolution (odd)
-    batch_norm: bool = False  # convlstm: batch normalisation after the ConvLSTM layer
-    scheme: Literal["rk4", "euler"] = "rk4"  # rk4: integration scheme of the residual network
-    substeps: int = 1  # rk4: steps of the scheme per sample step (1 = one step of dt, as in Fablet 2018)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Section):
     """How the model is trained."""
 
-    seq_len: int = 20  # window length fed to the model
-    batch_size: int = 32  # windows per optimisation step
-    epochs: int = 100  # passes over the training windows
-    lr: float = 1e-3  # learning rate
-    optimizer: Literal["adam", "rmsprop", "sgd"] = "adam"  # sgd uses `momentum`
-    momentum: float = 0.9  # sgd momentum
-    weight_decay: float = 0.0  # L2 penalty
-    clip_grad_norm: float = 0.0  # clip the gradient norm to this value; 0 = off
-    schedule: Literal["none", "cosine", "plateau"] = "none"  # learning-rate schedule
-    rollout_steps: int = 1  # k: loss over k free-running steps; 1 = teacher forcing
-    seq_loss: bool = False  # recurrent models: also score the prediction after every window step
-    lbfgs_steps: int = 0  # full-batch L-BFGS iterations after the last epoch (polish); 0 = off
-    val_fraction: float = 0.2  # fraction of samples for validation (after the training part)
-    test_fraction: float = 0.2  # fraction of samples for testing (at the end)
-    early_stop_patience: int = 0  # stop after this many epochs without a better val loss; 0 = off
-    device: Literal["auto", "cpu", "cuda"] = "auto"  # auto = cuda when present
-    dtype: Literal["float32", "float64"] = "float32"  # float64 for very small errors (rk4)
-    seed: int = 0  # seed of weights, shuffling and dropout
-    threads: int = 0  # CPU threads torch may use for this run; 0 = torch's default (all cores)
+    seq_len: Int = Field(20, ge=1, description="window length fed to the model")
+    batch_size: Int = Field(32, ge=1, description="windows per optimisation step")
+    epochs: Int = Field(100, ge=1, description="passes over the training windows")
+    lr: Float = Field(1e-3, gt=0, description="learning rate")
+    optimizer: Literal["adam", "rmsprop", "sgd"] = Field("adam", description="optimiser; sgd uses `momentum`")
+    momentum: Float = Field(0.9, ge=0, description="sgd momentum")
+    weight_decay: Float = Field(0.0, ge=0, description="L2 penalty")
+    clip_grad_norm: Float = Field(0.0, ge=0, description="clip the gradient norm to this value; 0 = off")
+    schedule: Literal["none", "cosine", "plateau"] = Field("none", description="learning-rate schedule")
+    rollout_steps: Int = Field(1, ge=1, description="k: loss over k free-running steps; 1 = teacher forcing")
+    seq_loss: bool = Field(False, description="recurrent models: also score the prediction after every window step")
+    lbfgs_steps: Int = Field(0, ge=0, description="full-batch L-BFGS iterations after the last epoch (polish); 0 = off")
+    val_fraction: Float = Field(0.2, ge=0, lt=1, description="fraction of samples for validation (after the training part)")
+    test_fraction: Float = Field(0.2, ge=0, lt=1, description="fraction of samples for testing (at the end)")
+    early_stop_patience: Int = Field(0, ge=0, description="stop after this many epochs without a better val loss; 0 = off")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train; auto = cuda when present")
+    dtype: Literal["float32", "float64"] = Field("float32", description="float64 for very small errors (rk4)")
+    seed: Int = Field(0, description="seed of weights, shuffling and dropout")
+    threads: Int = Field(0, ge=0, description="CPU threads torch may use for this run; 0 = torch's default (all cores)")
 
 
-@dataclass(frozen=True)
-class RolloutConfig:
+class RolloutConfig(Section):
     """The free-running forecast shown and scored."""
 
-    horizon: int = 200  # steps of free-running prediction shown and scored
-    every: int = 5  # epochs between rollouts during training; 0 = only at the end
+    horizon: Int = Field(200, ge=1, description="steps of free-running prediction shown and scored")
+    every: Int = Field(5, ge=0, description="epochs between rollouts during training; 0 = only at the end")
     # "carry" the hidden state (O(horizon)); re-feed the last seq_len states each step as the notes
     # do ("window", O(horizon * seq_len)); "auto": carry where the model was trained that way (ESN,
     # stateless models), re-feed for nets trained on windows from a zero state.
-    mode: Literal["auto", "carry", "window"] = "auto"  # how the free run feeds the model (see above)
+    mode: Literal["auto", "carry", "window"] = Field(
+        "auto",
+        description="how the free run feeds the model: carry the hidden state, re-feed the window, "
+        "or auto (carry where the model was trained that way)",
+    )
 
 
-@dataclass(frozen=True)
-class Config:
-    system: SystemConfig = field(default_factory=SystemConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    rollout: RolloutConfig = field(default_factory=RolloutConfig)
+def _default_model() -> ArchConfig:
+    return registry.ARCHS[DEFAULT_ARCH]()
 
 
-SECTIONS = {"system": SystemConfig, "model": ModelConfig, "train": TrainConfig, "rollout": RolloutConfig}
+class Config(Section):
+    """A whole run: the data, the model, its training and the forecast."""
+
+    system: SystemConfig = Field(default_factory=SystemConfig, description="the dynamical system and its sampling")
+    model: ModelConfig = Field(default_factory=_default_model, description="the architecture (model.arch) and its hyperparameters")
+    train: TrainConfig = Field(default_factory=TrainConfig, description="how the model is trained")
+    rollout: RolloutConfig = Field(default_factory=RolloutConfig, description="the free-running forecast")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_arch(cls, data: Any) -> Any:
+        """A [model] table without `arch` is the default architecture's."""
+        if isinstance(data, dict) and isinstance(data.get("model"), dict) and "arch" not in data["model"]:
+            data = {**data, "model": {"arch": DEFAULT_ARCH, **data["model"]}}
+        return data
+
+
+# The sections in file order, with their class (model's depends on the architecture: section_class).
+SECTIONS: dict[str, type[Section] | None] = {"system": SystemConfig, "model": None, "train": TrainConfig, "rollout": RolloutConfig}
+
+
+def section_class(section: str, arch: str = DEFAULT_ARCH) -> type[Section]:
+    """The class of a section's table; for "model", that of architecture `arch`."""
+    if section == "model":
+        return registry.ARCHS[arch]
+    return SECTIONS[section]  # type: ignore[return-value]
+
+
+def model_config(arch: str = DEFAULT_ARCH, **fields: Any) -> ArchConfig:
+    """The hyperparameters of `arch` with `fields` set, checked (UserError naming the bad one)."""
+    try:
+        return Config.model_validate({"model": {"arch": arch, **fields}}).model
+    except ValidationError as exc:
+        raise _user_error(exc, "model_config", arch) from None
 
 
 # ---------------------------------------------------------------------------------------------
-# Building from dictionaries (TOML) with typed checks
+# Field metadata: bounds for messages and the app's panel
 
 
-def _field_types(cls) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+def bounds(info: FieldInfo) -> tuple[Any, bool, Any, bool]:
+    """(lower, lower included, upper, upper included) of a field; None where unbounded."""
+    lo = hi = None
+    lo_in = hi_in = False
+    for m in info.metadata:
+        for attr, is_lo, incl in (("ge", True, True), ("gt", True, False), ("le", False, True), ("lt", False, False)):
+            v = getattr(m, attr, None)
+            if v is not None:
+                if is_lo:
+                    lo, lo_in = v, incl
+                else:
+                    hi, hi_in = v, incl
+    return lo, lo_in, hi, hi_in
 
 
-def _coerce(value: Any, tp: Any, where: str) -> Any:
-    """Check/convert one value to the field's type; raise UserError naming `where`."""
-    origin = get_origin(tp)
-    if origin is Literal:
-        choices = get_args(tp)
-        if value not in choices:
-            raise UserError(f"{where} must be one of {', '.join(map(str, choices))}; got {value!r}{closest(str(value), choices)}")
-        return value
-    if tp is bool:
-        if isinstance(value, bool):
+def bounds_text(info: FieldInfo) -> str:
+    """'>= 1', '> 0', 'in [0, 1)', ... or '' for an unbounded field."""
+    lo, lo_in, hi, hi_in = bounds(info)
+    if lo is not None and hi is not None:
+        return f"in {'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
+    if lo is not None:
+        return f"{'>=' if lo_in else '>'} {lo:g}"
+    if hi is not None:
+        return f"{'<=' if hi_in else '<'} {hi:g}"
+    return ""
+
+
+def choices(info: FieldInfo) -> tuple[Any, ...]:
+    """The allowed values of a Literal field, else ()."""
+    return get_args(info.annotation) if get_origin(info.annotation) is Literal else ()
+
+
+# ---------------------------------------------------------------------------------------------
+# pydantic's structured errors as one-line messages
+
+
+_TYPE_WORDS = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+    "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "a string", "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
+}
+_BOUND_TYPES = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _got(value: Any) -> str:
+    """A value as shown after 'got': numbers plainly (strings from the form unquoted if numeric)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            float(value)
             return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise UserError(f"{where} must be true or false, got {value!r}")
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise UserError(f"{where} must be an integer, got {value!r}")
-        try:
-            f = float(value)
         except ValueError:
-            raise UserError(f"{where} must be an integer, got {value!r}") from None
-        if not math.isfinite(f) or f != int(f):
-            raise UserError(f"{where} must be an integer, got {value!r}")
-        return int(f)
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise UserError(f"{where} must be a number, got {value!r}")
-        try:
-            f = float(value)
-        except ValueError:
-            raise UserError(f"{where} must be a number, got {value!r}") from None
-        if not math.isfinite(f):
-            raise UserError(f"{where} must be finite, got {value!r}")
-        return f
-    if tp is str:
-        if not isinstance(value, str):
-            raise UserError(f"{where} must be a string, got {value!r}")
-        return value
-    if tp is dict:
-        if not isinstance(value, dict):
-            raise UserError(f"{where} must be a table, got {value!r}")
-        return dict(value)
-    raise TypeError(f"unsupported field type {tp!r}")  # pragma: no cover - programming error
+            pass
+    return repr(value)
 
 
-def from_dict(data: dict, source: str = "configuration") -> Config:
-    """Build a Config from nested dicts (e.g. parsed TOML), rejecting unknown keys by name."""
-    sections = {}
-    for key in data:
-        if key not in SECTIONS:
-            raise UserError(f"{source}: unknown section [{key}]{closest(key, SECTIONS)}; valid: {', '.join(SECTIONS)}")
-    for name, cls in SECTIONS.items():
-        raw = data.get(name, {})
-        if not isinstance(raw, dict):
-            raise UserError(f"{source}: [{name}] must be a table")
-        types = _field_types(cls)
-        kwargs = {}
-        for key, value in raw.items():
-            if key not in types:
-                raise UserError(f"{source}: unknown key {name}.{key}{closest(key, types)}")
-            kwargs[key] = _coerce(value, types[key], f"{source}: {name}.{key}")
-        sections[name] = cls(**kwargs)
-    cfg = Config(**sections)
+def _locate(loc: tuple) -> tuple[str, FieldInfo | None, tuple[str, ...]]:
+    """A pydantic error location -> (dotted key, the field's info or None, the keys of its table).
+    In `model` the location carries the union's tag: ("model", "lstm", "hidden_size")."""
+    parts = [str(p) for p in loc]
+    if not parts:
+        return "", None, tuple(SECTIONS)
+    if parts[0] == "model" and len(parts) >= 2 and parts[1] in registry.ARCHS:
+        cls: type[Section] | None = registry.ARCHS[parts[1]]
+        parts = ["model"] + parts[2:]
+    else:
+        cls = SECTIONS.get(parts[0])
+    key = ".".join(parts)
+    if cls is None or len(parts) < 2:
+        return key, None, tuple(SECTIONS) if len(parts) == 1 else ()
+    return key, cls.model_fields.get(parts[1]), tuple(cls.model_fields)
+
+
+def _describe(err: dict) -> tuple[str, str]:
+    """(message without the source, dotted key) for one pydantic error."""
+    typ, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    key, info, keys = _locate(err["loc"])
+    if typ == "extra_forbidden":
+        name = key.rsplit(".", 1)[-1]
+        if "." not in key:
+            return f"unknown section [{key}]{closest(key, SECTIONS)}; valid: {', '.join(SECTIONS)}", ""
+        return f"unknown key {key}{closest(name, keys)}", key
+    if typ in ("union_tag_invalid", "union_tag_not_found"):  # the model table's arch
+        tag = value.get("arch") if isinstance(value, dict) else value
+        return f"model.arch must be one of {', '.join(registry.ARCHS)}; got {tag!r}{closest(str(tag), registry.ARCHS)}", "model.arch"
+    if typ in ("model_type", "model_attributes_type", "dict_type") and "." not in key:
+        return f"[{key}] must be a table", key
+    if typ == "literal_error" and info is not None:
+        allowed = choices(info)
+        return f"{key} must be one of {', '.join(map(str, allowed))}; got {value!r}{closest(str(value), map(str, allowed))}", key
+    if typ in _BOUND_TYPES and info is not None:
+        return f"{key} must be {bounds_text(info)}, got {_got(value)}", key
+    if typ == "finite_number":
+        return f"{key} must be finite, got {_got(value)}", key
+    if typ in _TYPE_WORDS:
+        return f"{key} must be {_TYPE_WORDS[typ]}, got {_got(value) if isinstance(value, bool) else repr(value)}", key
+    if typ == "value_error" and "error" in ctx:
+        return f"{key} {ctx['error']}, got {_got(value)}", key
+    return f"{key}: {' '.join(str(err.get('msg', typ)).split())}", key  # pragma: no cover - a type not met yet
+
+
+def _stray(errors: list[dict], arch: str) -> list[dict]:
+    """The errors for model keys of other architectures given to `arch` (extra keys that some
+    architecture takes)."""
+    return [e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 3
+            and e["loc"][:2] == ("model", arch) and e["loc"][2] in MODEL_KEYS]
+
+
+def _user_error(exc: ValidationError, source: str, arch: Any) -> UserError:
+    """The first problem of a ValidationError as one line naming the source and the key; keys of
+    other architectures are named together, with what the chosen one takes."""
+    errors = exc.errors(include_url=False)
+    stray = _stray(errors, arch) if isinstance(arch, str) and arch in registry.ARCHS else []
+    first = errors[0]
+    if stray and first is stray[0]:
+        names = [f"model.{e['loc'][2]}" for e in stray]
+        takes = ", ".join(registry.ARCHS[arch].applies)
+        if len(names) == 1:
+            return UserError(f"{source}: {names[0]} does not apply to model.arch {arch!r} (it takes: {takes})", key=names[0])
+        named = f"{', '.join(names[:3])} and {len(names) - 3} more" if len(names) > 3 else f"{', '.join(names[:-1])} and {names[-1]}"
+        return UserError(
+            f"{source}: {named} do not apply to model.arch {arch!r} (it takes: {takes}); a config.toml written by "
+            "rnn-tui 0.1 lists every model field: delete those that do not apply",
+            key=names[0],
+        )
+    message, key = _describe(first)
+    return UserError(f"{source}: {message}", key=key)
+
+
+def check_value(key: str, value: Any, arch: str = DEFAULT_ARCH) -> Any:
+    """One setting on its own ("train.lr", "3e-3") -> its converted value, or UserError (no source
+    prefix) saying what is wrong with it, as from_dict would. `arch` picks the model's table."""
+    section, _, name = key.partition(".")
+    cls = section_class(section, arch)
+    data = {name: value, **({"arch": arch} if section == "model" else {})}
+    try:
+        return getattr(cls.model_validate(data), name)
+    except ValidationError as exc:
+        tag = (section, arch) if section == "model" else (section,)
+        err = next((e for e in exc.errors(include_url=False) if e["loc"][:1] == (name,)), exc.errors(include_url=False)[0])
+        message, at = _describe({**err, "loc": tag + tuple(err["loc"])})
+        raise UserError(message, key=at or key) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Building from dictionaries (TOML)
+
+
+def from_dict(data: dict, source: str = "configuration", strict: bool = True) -> Config:
+    """Build a Config from nested dicts (e.g. parsed TOML), rejecting unknown keys by name.
+
+    strict=False is for reading a run's own saved configuration: model keys that the chosen
+    architecture does not take (rnn-tui 0.1 wrote all of them) are dropped instead of refused."""
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: a configuration must be a table of sections, got {data!r}")
+    for name in data:
+        if name not in SECTIONS:
+            raise UserError(f"{source}: unknown section [{name}]{closest(name, SECTIONS)}; valid: {', '.join(SECTIONS)}")
+    for name in SECTIONS:
+        if not isinstance(data.get(name, {}), dict):
+            raise UserError(f"{source}: [{name}] must be a table", key=name)
+    model = {"arch": DEFAULT_ARCH, **data.get("model", {})}
+    arch = model["arch"]
+    known = isinstance(arch, str) and arch in registry.ARCHS
+    if known and not strict:
+        takes = registry.ARCHS[arch].model_fields
+        model = {k: v for k, v in model.items() if k in takes or k not in MODEL_KEYS}
+    system = data.get("system", {}).get("name", SystemConfig.model_fields["name"].default)
+    if known and isinstance(system, str):
+        _check_arch_fits_system(arch, system, source)  # before the keys: a wrong pair is the bigger news
+    try:
+        cfg = Config.model_validate({**data, "model": model})
+    except ValidationError as exc:
+        raise _user_error(exc, source, arch) from None
     validate(cfg, source)
     return cfg
 
 
 def to_dict(cfg: Config) -> dict:
-    """Plain nested dict of a Config (for TOML output and the TUI)."""
-    return {name: dataclasses.asdict(getattr(cfg, name)) for name in SECTIONS}
+    """Plain nested dict of a Config (for TOML output and model.pt); model: its architecture's fields."""
+    return cfg.model_dump()
+
+
+def _check_arch_fits_system(arch: str, system_name: str, source: str) -> None:
+    """A field system (KdV) needs an architecture that takes fields, and field-only ones need a field."""
+    from rnn_tui.systems import SYSTEMS
+
+    system = SYSTEMS.get(system_name)
+    if system is None:
+        return  # named by validate()
+    info = registry.ARCHS[arch]
+    if system.kind == "field" and not info.supports_field:
+        fields = ", ".join(a for a, c in registry.ARCHS.items() if c.supports_field)
+        raise UserError(f"{source}: system {system_name!r} is a field; model.arch {arch!r} cannot take it (use {fields})", key="model.arch")
+    if system.kind != "field" and info.field_only:
+        raise UserError(f"{source}: model.arch {arch!r} needs a field system such as kdv, not {system_name!r}", key="model.arch")
 
 
 def validate(cfg: Config, source: str = "configuration") -> None:
-    """Range checks that do not need the data (those that do live in the trainer's set-up)."""
+    """The checks across fields (each field's own type and bounds are checked when it is built);
+    those that need the data live in the trainer's set-up."""
     from rnn_tui.systems import get_system
 
-    s, m, t, r = cfg.system, cfg.model, cfg.train, cfg.rollout
-
-    def need(ok: bool, msg: str) -> None:
-        if not ok:
-            raise UserError(f"{source}: {msg}")
-
-    system = get_system(s.name)  # raises UserError for an unknown system
-    system.resolve(s.params)  # raises for unknown or bad parameters
-    need(s.steps == 0 or s.steps >= 2, f"system.steps must be >= 2 (or 0 for the default), got {s.steps}")
-    need(s.dt >= 0, f"system.dt must be > 0 (or 0 for the default), got {s.dt:g}")
-    need(s.noise >= 0, f"system.noise must be >= 0, got {s.noise:g}")
-    need(m.hidden_size >= 1, f"model.hidden_size must be >= 1, got {m.hidden_size}")
-    need(m.num_layers >= 1, f"model.num_layers must be >= 1, got {m.num_layers}")
-    need(0 <= m.dropout < 1, f"model.dropout must be in [0, 1), got {m.dropout:g}")
-    need(m.head_size >= 0, f"model.head_size must be >= 0, got {m.head_size}")
-    need(m.dense_size >= 1, f"model.dense_size must be >= 1, got {m.dense_size}")
-    need(m.spectral_radius > 0, f"model.spectral_radius must be > 0, got {m.spectral_radius:g}")
-    need(0 < m.leak_rate <= 1, f"model.leak_rate must be in (0, 1], got {m.leak_rate:g}")
-    need(m.input_scaling > 0, f"model.input_scaling must be > 0, got {m.input_scaling:g}")
-    need(0 <= m.sparsity < 1, f"model.sparsity must be in [0, 1), got {m.sparsity:g}")
-    need(m.washout >= 0, f"model.washout must be >= 0, got {m.washout}")
-    need(m.ridge >= 0, f"model.ridge must be >= 0, got {m.ridge:g}")
-    need(m.substeps >= 1, f"model.substeps must be >= 1, got {m.substeps}")
-    need(m.filters >= 1, f"model.filters must be >= 1, got {m.filters}")
-    need(m.kernel_size >= 1 and m.kernel_size % 2 == 1, f"model.kernel_size must be odd and >= 1, got {m.kernel_size}")
-    need(t.seq_len >= 1, f"train.seq_len must be >= 1, got {t.seq_len}")
-    need(t.batch_size >= 1, f"train.batch_size must be >= 1, got {t.batch_size}")
-    need(t.epochs >= 1, f"train.epochs must be >= 1, got {t.epochs}")
-    need(t.lr > 0, f"train.lr must be > 0, got {t.lr:g}")
-    need(t.momentum >= 0, f"train.momentum must be >= 0, got {t.momentum:g}")
-    need(t.weight_decay >= 0, f"train.weight_decay must be >= 0, got {t.weight_decay:g}")
-    need(t.clip_grad_norm >= 0, f"train.clip_grad_norm must be >= 0 (0 = off), got {t.clip_grad_norm:g}")
-    need(t.rollout_steps >= 1, f"train.rollout_steps must be >= 1, got {t.rollout_steps}")
-    need(t.lbfgs_steps >= 0, f"train.lbfgs_steps must be >= 0, got {t.lbfgs_steps}")
-    need(0 <= t.val_fraction < 1, f"train.val_fraction must be in [0, 1), got {t.val_fraction:g}")
-    need(0 <= t.test_fraction < 1, f"train.test_fraction must be in [0, 1), got {t.test_fraction:g}")
-    need(t.val_fraction + t.test_fraction < 0.9, "train.val_fraction + train.test_fraction must leave at least 10% for training")
-    need(t.threads >= 0, f"train.threads must be >= 0 (0 = all cores), got {t.threads}")
-    need(t.early_stop_patience >= 0, f"train.early_stop_patience must be >= 0, got {t.early_stop_patience}")
-    need(r.horizon >= 1, f"rollout.horizon must be >= 1, got {r.horizon}")
-    need(r.every >= 0, f"rollout.every must be >= 0, got {r.every}")
-    from rnn_tui.models.registry import ARCHS
-
-    info = ARCHS[m.arch]
-    if system.kind == "field" and not info.supports_field:
-        fields = ", ".join(a for a, i in ARCHS.items() if i.supports_field)
-        raise UserError(f"{source}: system {s.name!r} is a field; model.arch {m.arch!r} cannot take it (use {fields})")
-    if system.kind != "field" and info.field_only:
-        raise UserError(f"{source}: model.arch {m.arch!r} needs a field system such as kdv, not {s.name!r}")
+    s, t = cfg.system, cfg.train
+    try:
+        system = get_system(s.name)  # raises UserError for an unknown system
+    except UserError as exc:
+        raise UserError(str(exc), key="system.name") from None
+    try:
+        system.resolve(s.params)  # raises for unknown or bad parameters
+    except UserError as exc:
+        raise UserError(str(exc), key="system.params") from None
+    if t.val_fraction + t.test_fraction >= 0.9:
+        raise UserError(f"{source}: train.val_fraction + train.test_fraction must leave at least 10% for training", key="train.val_fraction")
+    _check_arch_fits_system(cfg.model.arch, s.name, source)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,11 +419,9 @@ def presets_dir() -> Path:
 
 
 def user_presets_dir() -> Path:
-    """Where presets saved from the app go: $RNN_TUI_HOME/presets (default ~/.local/share/rnn-tui)."""
-    import os
-
-    home = os.environ.get("RNN_TUI_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share", "rnn-tui")
-    return Path(home) / "presets"
+    """Where presets saved from the app go: $RNN_TUI_HOME/presets, else in the platform's user data
+    folder (platformdirs; ~/.local/share/rnn-tui/presets on Linux)."""
+    return data_dir() / "presets"
 
 
 def _preset_files() -> dict[str, Path]:
@@ -344,21 +455,20 @@ def preset_path(name: str) -> Path:
 
 def save_preset(cfg: Config, name: str, description: str = "") -> Path:
     """Write cfg as a user preset NAME.toml (complete and loadable with --preset NAME)."""
-    import re
-
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
         raise UserError(f"preset name may use letters, digits, _ . and - only, got {name!r}")
     folder = user_presets_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.toml"
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(dumps(cfg, description or f"Saved from the app: {cfg.system.name} with {cfg.model.arch}"), encoding="utf-8")
-    tmp.replace(path)
+    text = dumps(cfg, description or f"Saved from the app: {cfg.system.name} with {cfg.model.arch}")
+    atomic_write(path, lambda fh: fh.write(text), encoding="utf-8")
     return path
 
 
-def load(preset: str | None = None, config: str | Path | None = None, overrides: list[str] | None = None) -> Config:
-    """Resolve a run configuration from a preset or a file (or the defaults), then overrides."""
+def load(preset: str | None = None, config: str | Path | None = None, overrides: list[str] | None = None,
+         strict: bool = True) -> Config:
+    """Resolve a run configuration from a preset or a file (or the defaults), then overrides.
+    strict=False reads a run's own config.toml (see from_dict)."""
     if preset is not None:
         path = preset_path(preset)
         data, source = read_toml(path), str(path)
@@ -369,35 +479,11 @@ def load(preset: str | None = None, config: str | Path | None = None, overrides:
     if overrides:
         data = apply_overrides(data, overrides)
         source = f"{source} with --set"
-    return from_dict(data, source)
+    return from_dict(data, source, strict)
 
 
 def dumps(cfg: Config, header: str = "") -> str:
-    """TOML text of a Config (complete, so the file repeats the run by itself)."""
-    lines = [f"# {line}" for line in header.splitlines()] if header else []
-    for name, values in to_dict(cfg).items():
-        if lines:
-            lines.append("")
-        lines.append(f"[{name}]")
-        nested = []
-        for key, value in values.items():
-            if isinstance(value, dict):
-                nested.append((key, value))
-            else:
-                lines.append(f"{key} = {_toml_value(value)}")
-        for key, table in nested:
-            inner = ", ".join(f"{k} = {_toml_value(v)}" for k, v in table.items())
-            lines.append(f"{key} = {{ {inner} }}" if inner else f"{key} = {{}}")
-    return "\n".join(lines) + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover
+    """TOML text of a Config (complete, so the file repeats the run by itself), `header` as leading
+    comment lines."""
+    head = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    return head + ("\n" if head else "") + tomli_w.dumps(to_dict(cfg))

@@ -1,18 +1,17 @@
 """Reading a numeric series from CSV (with one-line errors that name the row and column) and
-writing CSV atomically (a temporary file in the same folder, renamed on success).
+writing CSV atomically (through fsutil.atomic_write), numbers at full precision.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from rnn_tui.errors import UserError
+from rnn_tui.fsutil import atomic_write
 
 
 def _is_number(cell: str) -> bool:
@@ -106,9 +105,8 @@ def format_row(values) -> str:
 def write_csv_atomic(path, header, rows_array) -> None:
     """Write `header` and the rows of the 2-D array `rows_array` to `path`, all or nothing.
 
-    The text goes to a temporary file in the same folder, which replaces `path` only once it is
-    complete; on any failure the temporary file is removed and an existing `path` is untouched.
-    Numbers are written with repr (full float64 precision). OS errors become a UserError.
+    All or nothing (fsutil.atomic_write). Numbers are written with repr (full float64 precision).
+    OS errors become a UserError.
     """
     p = Path(path)
     rows = np.asarray(rows_array, dtype=np.float64)
@@ -119,29 +117,12 @@ def write_csv_atomic(path, header, rows_array) -> None:
         raise UserError(f"{path}: the folder {str(folder)!r} does not exist")
     if p.is_dir():
         raise UserError(f"{path}: is a folder, not a file")
+
+    def write(f) -> None:
+        csv.writer(f, lineterminator="\n").writerow(header)
+        f.writelines(format_row(row) + "\n" for row in rows.tolist())
+
     try:
-        mode = p.stat().st_mode & 0o777 if p.exists() else _default_mode()
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".tmp")
+        atomic_write(p, write, newline="", encoding="utf-8")
     except OSError as exc:
         raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f, lineterminator="\n").writerow(header)
-            f.writelines(format_row(row) + "\n" for row in rows.tolist())
-        os.chmod(tmp, mode)
-        os.replace(tmp, p)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise UserError(f"{path}: cannot write it: {exc.strerror or exc}") from None
-        raise
-
-
-def _default_mode() -> int:
-    """The mode a new file gets under the current umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask

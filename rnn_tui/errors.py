@@ -1,10 +1,20 @@
 """The one error type a user sees: a clear, one-line message and exit status 2, never a traceback."""
 
+from __future__ import annotations
+
 
 class UserError(Exception):
-    """Bad input from the user (a value, a key, a file). The message is one line that names the problem."""
+    """Bad input from the user (a value, a key, a file). The message is one line that names the problem.
+
+    `key` is the dotted setting at fault ("model.hidden_size") where there is one, else "": the
+    configuration panel marks that field without reading the message.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def closest(name: str, valid) -> str:

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import threading
 import time
 
 import pytest
 
+import numpy as np
+
 from rnn_tui import config as C
 from rnn_tui.cli import main as cli_main
+from rnn_tui.core import events as ev
+from rnn_tui.core.results import VPT, Evaluation, Forecast, Spread, Summary
+from rnn_tui.tui import app as app_module, worker as worker_module
 from rnn_tui.tui.app import RnnTuiApp
-from rnn_tui.tui.plots import GradNormPlot, HorizonPlot, HovmollerPlot, LossPlot, PhasePlot, RolloutPlot
+from rnn_tui.tui.plots import ForecastPlot, GradNormPlot, HorizonPlot, HovmollerPlot, LossPlot, PhasePlot
+from rnn_tui.tui.worker import RunLog
 
 SIZE = (160, 50)
-TINY = ["train.epochs=3", "system.steps=300", "model.hidden_size=8", "rollout.every=1"]
-LONG = ["train.epochs=2000", "system.steps=300", "model.hidden_size=8", "rollout.every=5"]
+# One torch thread: these runs are tiny, and on a machine whose cores are busy (CI, shared boxes)
+# torch's default of a thread per core can make a 3-epoch run take a minute instead of a second.
+TINY = ["train.epochs=3", "system.steps=300", "model.hidden_size=8", "rollout.every=1", "train.threads=1"]
+LONG = ["train.epochs=2000", "system.steps=300", "model.hidden_size=8", "rollout.every=5", "train.threads=1"]
 KDV = [
     'system.name="kdv"', 'model.arch="convlstm"', "system.params.n=32", "system.steps=120", "train.seq_len=5",
-    "train.epochs=2", "model.filters=4", "rollout.horizon=30", "rollout.every=1",
+    "train.epochs=2", "model.filters=4", "rollout.horizon=30", "rollout.every=1", "train.threads=1",
 ]
 
 
@@ -65,9 +74,10 @@ async def test_training_shows_losses_rollout_and_status():
         assert losses.epochs == [1, 2, 3]
         assert all(v > 0 for v in losses.train)
         assert "epoch 3/3" in app.status.text
-        assert "samples/s" in app.status.text and "device cpu" in app.status.text
-        rollout = app.query_one(RolloutPlot)
-        assert rollout.rollout is not None and rollout.rollout.prediction.shape == rollout.rollout.truth.shape
+        assert app.current.log.started.threads == 1 and app.current.result.summary.threads == 1
+        assert "samples/s" in app.status.text and "device cpu · 1 thread " in app.status.text
+        rollout = app.query_one(ForecastPlot)
+        assert rollout.forecast is not None and rollout.forecast.prediction.shape == rollout.forecast.truth.shape
         assert len(app.query_one(GradNormPlot).norms) > 0
         horizon = app.query_one(HorizonPlot)
         assert horizon.curve is not None and "starts" in horizon.source  # the test-split curve
@@ -211,7 +221,7 @@ async def test_field_system_shows_hovmoller():
         await pilot.press("s")
         await wait_for(pilot, lambda: app.status.state in ("finished", "failed"), timeout=60, what="the kdv run")
         assert app.status.state == "finished", app.status.text
-        assert hov.rollout is not None and hov.rollout.truth.shape[1] == 32
+        assert hov.forecast is not None and hov.forecast.truth.shape[1] == 32
         rendered = str(hov.render())
         assert "truth" in rendered and "model (free run)" in rendered
         assert hov.region.width > 100  # it leads, across both columns
@@ -230,13 +240,15 @@ async def test_diverging_run_is_reported_and_the_app_stays_usable():
         await wait_for(pilot, lambda: app.status.state == "finished", what="a good run after the bad one")
 
 
-async def test_set_up_error_is_shown_and_the_app_stays_up(tmp_path):
+async def test_set_up_error_is_shown_and_the_app_stays_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNN_TUI_HOME", str(tmp_path))
     missing = tmp_path / "missing.csv"
     app = make_app(*TINY, 'system.name="csv"', f'system.params.path="{missing}"')
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
         await wait_for(pilot, lambda: app.status.state == "failed", what="the set-up error")
         assert "no such file" in app.status.note and any("no such file" in n for n in app.notes)
+        assert "full report" not in app.status.note and not (tmp_path / "crashes").exists()  # bad input is no crash
         assert not app.panel.rows["system.params.path"].editor.disabled  # editable again
         assert app.current.done.is_set()
 
@@ -252,8 +264,10 @@ async def test_many_starts_and_stops_leave_no_threads():
             runs.append(app.current)
             await pilot.press("x")
             await wait_for(pilot, lambda: app.status.state == "cancelled", what="cancelled")
-        await pilot.press("s", "r")  # a reset while starting: that run is stopped too
-        runs.append(app.current or runs[-1])
+        await pilot.press("s")
+        runs.append(app.current)
+        await pilot.press("r")  # a reset while it starts or trains: that run is stopped too
+        assert app.current is None
         await wait_for(pilot, lambda: all(r.done.is_set() for r in runs), what="every run to end")
     await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 10)
     assert [t for t in threading.enumerate() if t.ident not in before and t.is_alive()] == []
@@ -275,19 +289,135 @@ async def test_export_writes_the_headless_files(tmp_path, monkeypatch):
     assert C.load(config=out / "config.toml") == app.current.cfg
 
 
-async def test_reset_clears_plots_and_component_key_cycles():
+async def test_view_keys_redraw_the_forecast_plot_and_reset_clears_it():
     app = make_app(*TINY, 'system.name="lotka_volterra"')
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
         await wait_for(pilot, lambda: app.status.state == "finished", timeout=60, what="the run")
-        rollout = app.query_one(RolloutPlot)
-        assert rollout.component == 0
+        plot = app.query_one(ForecastPlot)
+        assert plot.forecast.names == ("x", "y") and plot.component == 0
+        await wait_for(pilot, lambda: "x: truth vs model free run" in str(plot.frame), timeout=5, what="the x component drawn")
+        assert "model (one step)" not in str(plot.frame)
+        # After the end nothing else marks the plot stale: these redraws come from the reactives' watchers.
         await pilot.press("c")
-        assert rollout.component == 1
+        assert plot.component == 1
+        await wait_for(pilot, lambda: "y: truth vs model free run" in str(plot.frame), timeout=5, what="the title to show y")
+        assert any("component y" in n for n in app.notes)
+        await pilot.press("o")
+        assert plot.show_one_step
+        await wait_for(pilot, lambda: "model (one step)" in str(plot.frame), timeout=5, what="the one-step line")
+        assert "y: truth vs model free run" in str(plot.frame)
+        await pilot.press("o", "c")
+        assert not plot.show_one_step and plot.component == 0  # two components: back to the first
+        await wait_for(pilot, lambda: "x: truth vs model free run" in str(plot.frame) and "model (one step)" not in str(plot.frame),
+                       timeout=5, what="x again, without the one-step line")
         assert app.query_one(PhasePlot).has_data()
         await pilot.press("r")
         assert app.status.state == "idle" and app.current is None
-        assert not app.query_one(LossPlot).epochs and rollout.rollout is None
+        assert not app.query_one(LossPlot).epochs and plot.forecast is None
+
+
+async def test_a_crash_in_the_worker_leaves_a_report(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNN_TUI_HOME", str(tmp_path))
+
+    def broken_train(cfg, on_event=None, control=None):
+        raise RuntimeError("boom in the trainer\nsecond line of the error")
+
+    monkeypatch.setattr("rnn_tui.core.trainer.train", broken_train)
+    app = make_app(*TINY)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.status.state == "failed", what="the crash to show")
+        note = app.status.note
+        assert note.startswith("unexpected RuntimeError: boom in the trainer (full report: "), note
+        (report,) = (tmp_path / "crashes").glob("crash-*.txt")
+        assert note.endswith(f"(full report: {report})")
+        assert any(f"full report: {report}" in n for n in app.notes)
+        text = report.read_text()
+        assert "Traceback (most recent call last)" in text and "in broken_train" in text
+        assert "RuntimeError: boom in the trainer\nsecond line of the error" in text  # the whole error
+        assert "configuration:" in text and C.dumps(app.current.cfg) in text
+        assert not app.panel.rows["train.epochs"].editor.disabled  # editable again: the app is usable
+        assert app.current.done.is_set() and app.current.result is None
+
+
+async def test_a_run_reaches_the_screen_only_through_the_timer():
+    # No message path is left beside the timer's pull from the run's log.
+    assert importlib.util.find_spec("rnn_tui.tui.messages") is None
+    for name in ("RolloutArrived", "RunStarted", "RunEnded", "RunMessage"):
+        assert not hasattr(app_module, name) and not hasattr(worker_module, name)
+    seen = []
+    app = make_app(*TINY)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        app.redraw_timer.pause()
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.current.done.is_set(), what="the run to end")
+        await pilot.pause(0.3)
+        assert app.current.log.summary.status == "finished" and len(app.current.log.epochs) == 3
+        # with the timer paused, nothing of the run has reached the screen
+        assert app.status.state == "starting" and "device –" in app.status.text
+        assert not app.query_one(LossPlot).epochs and app.query_one(ForecastPlot).forecast is None
+        app.redraw_timer.resume()
+        await wait_for(pilot, lambda: app.status.state == "finished", timeout=5, what="the timer to show the end")
+        assert app.query_one(LossPlot).epochs == [1, 2, 3] and "epoch 3/3" in app.status.text
+        assert app.query_one(ForecastPlot).forecast is app.current.result.forecast
+        assert "device cpu · 1 thread" in app.status.text and app.last_run is app.current
+    ours = {type(m).__qualname__ for m in seen if type(m).__module__.startswith("rnn_tui.tui") and "config_panel" not in type(m).__module__}
+    assert ours == set()
+
+
+def _forecast(epoch: int) -> Forecast:
+    t = np.arange(4.0)
+    truth = np.stack([t, -t], axis=1)
+    return Forecast(epoch, ("x", "y"), t, truth, truth + 1.0, truth)
+
+
+def _epoch(n: int) -> ev.EpochEnd:
+    return ev.EpochEnd(n, 3, 1.0, 1.0, 1.0, 1.0, 0.1, (0.1,), 1e-3, 0.1 * n, 100.0, n, 1.0)
+
+
+def _summary(evaluation: Evaluation | None) -> Summary:
+    return Summary("finished", "", "lorenz63", "lstm", 3, 30, 1.0, 1.0, 1.0, 1.0, 100, "cpu", "eager", "float32", 1,
+                   10, 5, {"train": 10, "val": 5, "test": 5}, 1.0, 1.0, evaluation)
+
+
+def test_run_log_hands_out_each_report_once():
+    log = RunLog()
+    started = ev.Started("cpu", 100, 10, 5, 3, 2, threads=2)
+    log.record(started)
+    log.record(_epoch(1))
+    news = log.news()
+    assert news.started is started and news.epochs == [_epoch(1)] and news.forecast is None and not news.ended
+    f1, f2 = _forecast(1), _forecast(2)
+    for event in (_epoch(2), ev.ForecastReady(f1), _epoch(3), ev.ForecastReady(f2)):
+        log.record(event)
+    summary = _summary(None)
+    log.record(ev.Finished(summary))  # not how the end comes: that is `end`, once the result is there
+    news = log.news()
+    assert news.started is None and [e.epoch for e in news.epochs] == [2, 3]
+    assert news.forecast is f2 and not news.ended  # only the newest forecast
+    log.end(summary=summary)
+    news = log.news()
+    assert news.ended and news.summary is summary and news.error == "" and news.epochs == [] and news.forecast is None
+    assert log.news() == worker_module.News()  # nothing new
+    assert [e.epoch for e in log.epochs_since(1)] == [2, 3]
+
+    failed = RunLog()
+    failed.end(error="unexpected RuntimeError: boom (full report: crash.txt)")
+    news = failed.news()
+    assert news.ended and news.summary is None and news.error.startswith("unexpected RuntimeError")
+
+
+def test_horizon_plot_reads_the_typed_summary():
+    plot = HorizonPlot()
+    plot.from_forecast(_forecast(2))
+    assert plot.source == "this forecast, epoch 2" and np.allclose(plot.curve, 1.0)
+    plot.from_summary(_summary(None))  # not evaluated: the forecast's curve stays, no VPT
+    assert plot.source == "this forecast, epoch 2" and plot.vpt == ""
+    vpt = VPT(Spread(2.0, 1.0, 3.0), threshold=0.4, censored_fraction=0.0, lyapunov_exponent=0.9)
+    plot.from_summary(_summary(Evaluation("test", 12, 3, (0.1, 0.2, 0.4), vpt)))
+    assert plot.source == "test, 12 starts" and plot.curve.tolist() == [0.1, 0.2, 0.4]
+    assert plot.vpt == "VPT 1.80 Lyapunov times"
 
 
 def test_bad_preset_is_a_one_line_error_before_any_screen(capsys):

@@ -3,7 +3,6 @@ initialisations, the ESN's closed-form readout and the RK4 network's integration
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -11,11 +10,12 @@ import pytest
 import scipy.linalg
 import torch
 
-from rnn_tui.config import ModelConfig
+from rnn_tui.config import model_config
+from rnn_tui.errors import UserError
 from rnn_tui.models import registry
 from rnn_tui.models.base import Forecaster, ModelSpec
-from rnn_tui.models.esn import ESN, spectral_radius
-from rnn_tui.models.recurrent import ElmanRNN
+from rnn_tui.models.esn.net import ESN, spectral_radius
+from rnn_tui.models.recurrent.net import ElmanRNN
 
 VECTOR_ARCHS = ["rnn", "lstm", "gru", "dense_gru", "irnn", "esn", "mlp", "rk4"]
 RECURRENT = ["rnn", "lstm", "gru", "dense_gru", "irnn"]
@@ -33,10 +33,12 @@ def spec_for(arch: str, seq_len: int = L, dt: float = 0.01) -> ModelSpec:
 
 def make(arch: str, spec: ModelSpec | None = None, seed: int = 0, **kw) -> Forecaster:
     torch.manual_seed(seed)
-    kw.setdefault("hidden_size", 16)
-    if arch == "convlstm":
+    takes = registry.ARCHS[arch].applies
+    if "hidden_size" in takes:
+        kw.setdefault("hidden_size", 16)
+    if "filters" in takes:
         kw.setdefault("filters", 4)
-    return registry.build(spec or spec_for(arch), ModelConfig(arch=arch, **kw))
+    return registry.build(spec or spec_for(arch), model_config(arch, **kw))
 
 
 def randomise_readout(model: Forecaster) -> None:
@@ -67,21 +69,20 @@ def check_rollout_consistency(model: Forecaster, x: torch.Tensor, warm: int, ato
 # Registry and shapes
 
 
-def test_registry_matches_classes():
+def test_registry_builds_every_architecture():
     assert set(registry.ARCHS) == set(ALL_ARCHS)
-    for arch, info in registry.ARCHS.items():
+    for arch, cls in registry.ARCHS.items():
+        assert cls.doc and cls.model_fields["arch"].default == arch
+        assert cls.field_only <= cls.supports_field, arch  # field-only implies it takes a field
         model = make(arch)
         assert isinstance(model, Forecaster)
-        assert type(model).supports_field == info.supports_field, arch
-        assert type(model).field_only == info.field_only, arch
-        assert model.stateful == (arch in STATEFUL), arch
         assert model.trainable == (arch != "esn"), arch
 
 
 @pytest.mark.parametrize("residual", [False, True])
 @pytest.mark.parametrize("arch", ALL_ARCHS)
 def test_shapes(arch, residual):
-    model = make(arch, residual=residual)
+    model = make(arch, **({"residual": residual} if "residual" in registry.ARCHS[arch].applies else {}))
     randomise_readout(model)
     x = window(arch)
     dim = x.shape[-1]
@@ -494,7 +495,7 @@ def test_convlstm_translation_equivariance(batch_norm):
 
 
 def test_convlstm_even_kernel_rejected():
-    with pytest.raises(ValueError, match="odd"):
+    with pytest.raises(UserError, match="kernel_size must be odd"):
         make("convlstm", kernel_size=4)
 
 
@@ -502,8 +503,7 @@ def test_default_model_config_builds_every_arch():
     """The shipped defaults (hidden 64, etc.), only arch changed."""
     for arch in ALL_ARCHS:
         torch.manual_seed(0)
-        cfg = dataclasses.replace(ModelConfig(), arch=arch)
-        model = registry.build(spec_for(arch), cfg)
+        model = registry.build(spec_for(arch), model_config(arch))
         x = window(arch, batch=2)
         assert model(x).shape == (2, x.shape[-1])
 

@@ -42,5 +42,5 @@ def test_preset_smoke(name):
         assert epochs[0].train_loss < 0.1 * persistence
     else:
         assert epochs[-1].train_loss < epochs[0].train_loss
-    assert math.isfinite(result.summary["rmse_at_steps"]["1"])
-    assert any(isinstance(e, ev.RolloutReady) for e in seen)
+    assert math.isfinite(result.summary.evaluation.rmse_at_steps["1"])
+    assert any(isinstance(e, ev.ForecastReady) for e in seen)

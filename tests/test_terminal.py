@@ -1,5 +1,5 @@
 """The real app in a real terminal (tmux): first frame, `s` starts training, the epoch counter
-advances on screen, `q` quits with exit status 0."""
+advances on screen (with the device and its CPU threads), `q` quits with exit status 0."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_app_in_tmux(tmp_path):
     app = " ".join(
         shlex.quote(a)
         for a in [sys.executable, "-m", "rnn_tui", "--set", "train.epochs=50", "--set", "system.steps=400",
-                  "--set", "model.hidden_size=16", "--set", "rollout.every=2"]
+                  "--set", "model.hidden_size=16", "--set", "rollout.every=2", "--set", "train.threads=1"]
     )
     # COLUMNS/LINES can reach the pane from the environment and would override the pane's real size.
     command = f"cd {shlex.quote(str(ROOT))} && unset COLUMNS LINES && RNN_TUI_HOME={shlex.quote(str(tmp_path))} {app}; echo EXIT=$? > {shlex.quote(str(exit_file))}"
@@ -64,6 +64,7 @@ def test_app_in_tmux(tmp_path):
         seen = epoch_on(screen)
         screen = wait_screen(session, lambda s: epoch_on(s) > seen, 60, "the epoch counter to advance")
         assert "loss (MSE" in screen and "samples/s" in screen
+        assert "device cpu · 1 thread " in screen  # the run's CPU threads beside the device
 
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
         deadline = time.monotonic() + 30

@@ -58,16 +58,19 @@ def lorenz(quick: bool) -> dict:
                 preset = noisy_preset or preset
             result, seconds = _run(preset, over, quick)
             s = result.summary
+            e = s.evaluation
+            rmse = e.rmse_at_steps if e is not None else {}
+            scores = e.to_dict() if e is not None else {}
             rows.append({
                 "model": label,
                 "noise": NOISE_STD if noisy else 0.0,
                 "preset": preset,
-                "status": s["status"],
-                "rmse": [s.get("rmse_at_steps", {}).get(k) for k in ("1", "4", "8")],
+                "status": s.status,
+                "rmse": [rmse.get(k) for k in ("1", "4", "8")],
                 "published": PUBLISHED.get((label, noisy)),
-                "vpt_lyapunov": s.get("vpt_lyapunov"),
-                "vpt_censored_fraction": s.get("vpt", {}).get("censored_fraction"),
-                "n_starts": s.get("n_starts"),
+                "vpt_lyapunov": scores.get("vpt_lyapunov"),
+                "vpt_censored_fraction": e.vpt.censored_fraction if e is not None and e.vpt is not None else None,
+                "n_starts": e.n_starts if e is not None else None,
                 "train_seconds": round(seconds, 1),
             })
     return {"rows": rows}
@@ -115,8 +118,8 @@ def lotka_volterra(quick: bool) -> dict:
 
 def kdv(quick: bool) -> dict:
     result, seconds = _run("kdv_convlstm", ["rollout.horizon=50"], quick)
-    r = result.rollout
-    truth, pred = r["truth"], r["prediction"]
+    r = result.forecast
+    truth, pred = r.truth, r.prediction
     rel = np.linalg.norm(pred - truth, axis=1) / np.linalg.norm(truth, axis=1)
     at = {str(k): float(rel[k - 1]) for k in (10, 50) if k <= len(rel)}
     return {"relative_l2_at_frame": at, "status": result.status, "train_seconds": round(seconds, 1)}
@@ -126,9 +129,9 @@ def sines(quick: bool) -> dict:
     rows = []
     for preset in ("sine_rnn", "noisy_sine_rnn"):
         result, seconds = _run(preset, [], quick)
-        r = result.rollout
-        rows.append({"preset": preset, "rollout_rmse": float(np.sqrt(np.mean((r["prediction"] - r["truth"]) ** 2))),
-                     "steps": int(len(r["t"])), "status": result.status, "train_seconds": round(seconds, 1)})
+        r = result.forecast
+        rows.append({"preset": preset, "rollout_rmse": float(np.sqrt(np.mean((r.prediction - r.truth) ** 2))),
+                     "steps": int(len(r.t)), "status": result.status, "train_seconds": round(seconds, 1)})
     return {"rows": rows}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 
@@ -27,10 +26,10 @@ def register(sub) -> None:
 
 def _write_json(path: str | None, data: dict) -> None:
     if path:
-        from rnn_tui.core.runio import _clean, atomic_write
+        from rnn_tui.core.runio import write_json
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(Path(path), lambda fh: json.dump(_clean(data), fh, indent=2))
+        write_json(Path(path), data)
 
 
 def run_speed(args) -> int:

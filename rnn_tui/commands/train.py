@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
 from pathlib import Path
 
 from rnn_tui.errors import UserError
@@ -27,40 +26,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-class Progress:
-    """One line per epoch on stderr, at most a few per second (always the first and the last)."""
-
-    def __init__(self, quiet: bool = False, every_s: float = 0.5):
-        self.quiet, self.every_s, self.last = quiet, every_s, 0.0
-
-    def __call__(self, e) -> None:
-        from rnn_tui.core import events as ev
-
-        if self.quiet:
-            return
-        if isinstance(e, ev.Started):
-            print(f"training on {e.device}: {e.n_params:,} parameters, {e.n_train} training windows, {e.epochs} epochs", file=sys.stderr)
-        elif isinstance(e, ev.EpochEnd):
-            now = time.monotonic()
-            if e.epoch in (1, e.epochs) or now - self.last >= self.every_s:
-                self.last = now
-                print(
-                    f"epoch {e.epoch:>4}/{e.epochs}  train {e.train_loss:.3e}  val {e.val_loss:.3e}  "
-                    f"|g| {e.grad_norm:.2e}  lr {e.lr:.2e}  {e.samples_per_s:,.0f} samples/s  {e.elapsed_s:.1f}s",
-                    file=sys.stderr,
-                )
-        elif isinstance(e, ev.Finished):
-            s = e.summary
-            line = f"{e.status}: val loss {s.get('final_val_loss')}, wall {s.get('wall_time_s')} s"
-            if "rmse_at_steps" in s:
-                line += "; RMSE at 1/4/8 steps " + "/".join(f"{s['rmse_at_steps'].get(k, float('nan')):.3g}" for k in ("1", "4", "8"))
-            if "vpt_lyapunov" in s:
-                line += f"; VPT {s['vpt_lyapunov']['median']:.2f} Lyapunov times (median)"
-            print(line, file=sys.stderr)
-            if e.message:
-                print(e.message, file=sys.stderr)
-
-
 def run(args) -> int:
     from rnn_tui import config as config_mod
 
@@ -68,16 +33,18 @@ def run(args) -> int:
         raise UserError("train needs --preset NAME or --config FILE.toml (see `rnn-tui presets`)")
     cfg = config_mod.load(args.preset, args.config, args.overrides)
 
+    from rnn_tui.commands import progress as prog
     from rnn_tui.core import events as ev
     from rnn_tui.core import runio
     from rnn_tui.core.trainer import Control, train
+    from rnn_tui.crash import crashed
 
     label = args.preset or Path(args.config).stem
     if label == "config":
         label = f"{cfg.system.name}_{cfg.model.arch}"
     out_path = Path(args.out) if args.out else runio.new_run_dir(label)
     source = f"preset {args.preset}" if args.preset else f"file {args.config}"
-    progress = Progress(getattr(args, "quiet", False))
+    progress = prog.make(getattr(args, "quiet", False))
     control = Control()
     state: dict = {}
 
@@ -88,13 +55,18 @@ def run(args) -> int:
             runio.write_config(out, cfg, f"Resolved configuration of this run ({source}).\nRepeat it with: rnn-tui train --config {out / 'config.toml'}")
             state["log"] = runio.MetricsLog(out)
         elif isinstance(e, ev.EpochEnd):
-            state["log"].append(e.row())
+            state["log"].append(e)
         progress(e)
 
-    previous = signal.signal(signal.SIGINT, lambda *_: control.stop.set())
+    previous = signal.signal(signal.SIGINT, lambda *_: control.request_stop())
     try:
         result = train(cfg, on_event, control)
+    except (UserError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug: the full story goes to a crash report, one line to the user
+        raise crashed(exc, cfg, out_path if "log" in state else None) from None
     finally:
+        progress.close()
         signal.signal(signal.SIGINT, previous)
     runio.write_results(out_path, result)
     if not getattr(args, "quiet", False):

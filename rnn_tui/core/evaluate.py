@@ -8,14 +8,15 @@ import torch
 
 from rnn_tui.core import metrics
 from rnn_tui.core.data import Prepared, gather_windows
+from rnn_tui.core.results import VPT, Evaluation, Spread
 from rnn_tui.core.rollout import free_run
 
 MAX_STARTS = 200
 MIN_STARTS = 100
 
 
-def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 256, mode: str = "auto") -> dict:
-    """Metrics for summary.json; all errors in data units."""
+def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 256, mode: str = "auto") -> Evaluation:
+    """Free-running forecasts from up to MAX_STARTS starts in the held-out split; errors in data units."""
     T = prep.clean.shape[0]
     L = prep.seq_len
     if prep.n_test >= 2:
@@ -23,7 +24,7 @@ def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk:
     elif prep.n_val >= 2:
         split, seg_start = "validation", prep.n_train
     else:
-        return {"split": None}
+        return Evaluation(None)
     n_seg = T - seg_start if split == "test" else prep.n_val
     # Leave room for at least MIN_STARTS starting points where the segment allows it.
     H = min(horizon, max(8, n_seg - MIN_STARTS + 1), n_seg)
@@ -31,7 +32,7 @@ def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk:
     first = np.unique(np.linspace(seg_start, seg_start + n_possible - 1, min(MAX_STARTS, n_possible)).round().astype(int))
     first = first[first >= L]  # the input window must be true data before the start
     if len(first) == 0:
-        return {"split": split}
+        return Evaluation(split)
     preds = []
     for i in range(0, len(first), chunk):
         starts = torch.as_tensor(first[i : i + chunk] - L, device=prep.clean.device)
@@ -41,20 +42,10 @@ def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk:
     truth = prep.traj.values[idx]  # (S, H, D)
     finite = bool(np.all(np.isfinite(pred)))
     curve = metrics.rmse_by_horizon(pred, truth) if finite else np.full(H, np.nan)
-    out = {
-        "split": split,
-        "n_starts": int(len(first)),
-        "horizon_steps": int(H),
-        "rmse_at_steps": metrics.rmse_at_steps(curve),
-        "rmse_curve": [float(v) for v in curve],
-        "one_step_rmse": float(curve[0]),
-    }
+    vpt = None
     if lyapunov is not None and finite:
         scale = prep.traj.values.std(axis=0)
         scale = np.where(scale > 1e-12, scale, 1.0)
         steps, never = metrics.valid_prediction_steps(pred, truth, scale)
-        dt = prep.traj.dt
-        vpt = steps * dt
-        out["vpt"] = {**metrics.spread(vpt), "threshold": metrics.VPT_THRESHOLD, "censored_fraction": float(never.mean()), "units": "time"}
-        out["vpt_lyapunov"] = {**metrics.spread(vpt * lyapunov), "lyapunov_exponent": lyapunov}
-    return out
+        vpt = VPT(Spread.of(steps * prep.traj.dt), metrics.VPT_THRESHOLD, float(never.mean()), float(lyapunov))
+    return Evaluation(split, int(len(first)), int(H), tuple(float(v) for v in curve), vpt)

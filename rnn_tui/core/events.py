@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
+from rnn_tui.core.results import Forecast, Summary
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Started:
     epochs: int
     steps_per_epoch: int
     step_mode: str = "eager"  # "cuda-graph" when the training step is captured and replayed
+    threads: int | None = None  # CPU threads of this run (None on a GPU)
 
 
 @dataclass(frozen=True)
@@ -55,33 +56,25 @@ class EpochEnd:
 
 
 @dataclass(frozen=True)
-class RolloutReady:
-    """A free-running forecast from a true window, with the truth to compare and one-step predictions."""
+class ForecastReady:
+    """A free-running forecast from a true window, with the truth to compare (see results.Forecast)."""
 
-    epoch: int
-    t: np.ndarray  # (H,) times of the predicted samples
-    truth: np.ndarray  # (H, D) true trajectory, data units
-    prediction: np.ndarray  # (H, D) free-running prediction, data units
-    one_step: np.ndarray  # (H, D) one-step ("easy test") predictions from true windows, data units
-    names: tuple[str, ...]
-    history_t: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (P,) truth before the start
-    history: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (P, D)
+    forecast: Forecast
 
 
 @dataclass(frozen=True)
 class Finished:
-    """The run ended. `status` is finished, diverged or cancelled; `summary` is what summary.json holds."""
+    """The run ended: `summary.status` is finished, diverged or cancelled."""
 
-    status: str
-    summary: dict
-    message: str = ""
+    summary: Summary
+
+    @property
+    def status(self) -> str:
+        return self.summary.status
+
+    @property
+    def message(self) -> str:
+        return self.summary.message
 
 
-@dataclass(frozen=True)
-class Failed:
-    """The run could not go on (bad input found at set-up, or an unexpected error)."""
-
-    message: str
-
-
-Event = Started | EpochEnd | RolloutReady | Finished | Failed
+Event = Started | EpochEnd | ForecastReady | Finished

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from rnn_tui.core import metrics
+
 
 @dataclass(frozen=True)
 class Forecast:
@@ -43,8 +45,7 @@ class Spread:
 
     @classmethod
     def of(cls, values: np.ndarray) -> Spread:
-        v = np.asarray(values, dtype=np.float64)
-        return cls(float(np.median(v)), float(np.percentile(v, 25)), float(np.percentile(v, 75)))
+        return cls(**metrics.spread(values))
 
     def scaled(self, k: float) -> Spread:
         return Spread(self.median * k, self.q25 * k, self.q75 * k)
@@ -77,11 +78,7 @@ class Evaluation:
     @property
     def rmse_at_steps(self) -> dict[str, float]:
         """RMSE at lead steps 1, 2, 4, 8, ... keyed by the step as a string."""
-        out, h = {}, 1
-        while h <= len(self.rmse_curve):
-            out[str(h)] = float(self.rmse_curve[h - 1])
-            h *= 2
-        return out
+        return metrics.rmse_at_steps(np.asarray(self.rmse_curve))
 
     @property
     def one_step_rmse(self) -> float:

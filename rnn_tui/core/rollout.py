@@ -3,10 +3,10 @@ each further step feeds the model its own prediction, carrying the hidden state 
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from rnn_tui.core.data import Prepared, gather_windows
+from rnn_tui.core.results import Forecast
 
 
 def roll(model, windows: torch.Tensor, horizon: int, mode: str = "auto") -> torch.Tensor:
@@ -64,12 +64,9 @@ def one_step(model, series: torch.Tensor, starts: torch.Tensor, seq_len: int, ch
         model.train(was_training)
 
 
-def display_rollout(model, prep: Prepared, horizon: int, mode: str = "auto") -> dict:
-    """The forecast shown to the user: from the first held-out sample, over up to `horizon` steps.
-
-    Returns numpy arrays in data units: t, truth, prediction, one_step, and some true history
-    before the start (so the plot shows where prediction begins).
-    """
+def display_forecast(model, prep: Prepared, horizon: int, mode: str = "auto", epoch: int = 0) -> Forecast:
+    """The forecast shown to the user: from the first held-out sample, over up to `horizon` steps,
+    in data units, with some true history before the start (so the plot shows where prediction begins)."""
     L = prep.seq_len
     start = prep.n_train  # first sample the model never trained on
     T = prep.clean.shape[0]
@@ -80,11 +77,13 @@ def display_rollout(model, prep: Prepared, horizon: int, mode: str = "auto") -> 
     easy = one_step(model, prep.clean, starts, L)
     traj = prep.traj
     p = min(start, max(L, H // 3))
-    return {
-        "t": traj.t[start : start + H],
-        "truth": traj.values[start : start + H],
-        "prediction": prep.denormalise(pred.double().cpu().numpy()),
-        "one_step": prep.denormalise(easy.double().cpu().numpy()),
-        "history_t": traj.t[start - p : start],
-        "history": traj.values[start - p : start],
-    }
+    return Forecast(
+        epoch=epoch,
+        names=tuple(traj.names),
+        t=traj.t[start : start + H],
+        truth=traj.values[start : start + H],
+        prediction=prep.denormalise(pred.double().cpu().numpy()),
+        one_step=prep.denormalise(easy.double().cpu().numpy()),
+        history_t=traj.t[start - p : start],
+        history=traj.values[start - p : start],
+    )

@@ -5,31 +5,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from rnn_tui.config import Config, dumps, from_dict
+from rnn_tui.core.results import Forecast, Summary
+from rnn_tui.csvio import write_csv_atomic
 from rnn_tui.errors import UserError
-
-
-def atomic_write(path: Path, writer, mode: str = "w") -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode) as fh:
-            writer(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+from rnn_tui.fsutil import atomic_write
 
 
 def new_run_dir(label: str, root: str | Path = "runs") -> Path:
@@ -76,26 +61,39 @@ class MetricsLog:
         self.path = out / "metrics.jsonl"
         self.path.write_text("")
 
-    def append(self, row: dict) -> None:
+    def append(self, epoch) -> None:
+        """An EpochEnd event (its `row()`) or a row dict."""
+        row = epoch if isinstance(epoch, dict) else epoch.row()
         with self.path.open("a") as fh:
             fh.write(json.dumps(_clean(row)) + "\n")
 
 
-def write_summary(out: Path, summary: dict) -> None:
-    atomic_write(out / "summary.json", lambda fh: json.dump(_clean(summary), fh, indent=2))
+def write_json(path: Path, data) -> None:
+    """JSON with non-finite numbers as null, written atomically."""
+    atomic_write(Path(path), lambda fh: json.dump(_clean(data), fh, indent=2))
 
 
-def write_rollout(out: Path, rollout: dict | None, names) -> None:
-    if rollout is None:
+def write_summary(out: Path, summary: Summary) -> None:
+    write_json(out / "summary.json", summary.to_dict())
+
+
+def read_summary(path: Path) -> Summary:
+    """A run's summary.json; UserError naming the file when it is missing or not a summary."""
+    try:
+        return Summary.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{path}: not a run summary ({type(exc).__name__}: {exc})") from None
+
+
+def write_forecast(out: Path, forecast: Forecast | None) -> None:
+    """rollout.csv: t, then the truth and the prediction of each component, at full precision."""
+    if forecast is None:
         return
+    names = forecast.names
     header = ["t"] + [f"{n}_true" for n in names] + [f"{n}_pred" for n in names]
-    data = np.column_stack([rollout["t"], rollout["truth"], rollout["prediction"]])
-
-    def writer(fh):
-        fh.write(",".join(header) + "\n")
-        np.savetxt(fh, data, delimiter=",", fmt="%.10g")
-
-    atomic_write(out / "rollout.csv", writer)
+    write_csv_atomic(out / "rollout.csv", header, np.column_stack([forecast.t, forecast.truth, forecast.prediction]))
 
 
 def save_model(path: Path, model, cfg: Config, prep) -> None:
@@ -128,7 +126,8 @@ def load_model(path: Path):
         payload = torch.load(Path(path), map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise UserError(f"model file not found: {path}") from None
-    cfg = from_dict(payload["config"], str(path))
+    # strict=False: a run saved by rnn-tui 0.1 lists every model field, not only its architecture's
+    cfg = from_dict(payload["config"], str(path), strict=False)
     spec = ModelSpec(dim=payload["dim"], seq_len=cfg.train.seq_len, field=get_system(cfg.system.name).kind == "field", dt=payload["dt"])
     dtype = torch.float64 if cfg.train.dtype == "float64" else torch.float32
     model = build(spec, cfg.model).to(dtype=dtype)
@@ -140,7 +139,7 @@ def load_model(path: Path):
 def write_results(out: Path, result) -> None:
     """Everything a finished (or diverged, or cancelled) run leaves, except metrics.jsonl (streamed)."""
     write_summary(out, result.summary)
+    write_forecast(out, result.forecast)
     if result.prep is not None:
-        write_rollout(out, result.rollout, result.prep.traj.names)
         if result.model is not None:
             save_model(out / "model.pt", result.model, result.config, result.prep)

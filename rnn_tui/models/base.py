@@ -1,4 +1,5 @@
-"""The forecaster interface every architecture implements, and the registry that builds them.
+"""The forecaster interface every architecture implements (which data an architecture takes, field
+or vector, is said by its hyperparameter class: rnn_tui.models.registry).
 
 All models work in normalised units on windows of shape (batch, seq_len, D): D components, or N grid
 points for a field. A model predicts the next state after a window, and supports a free-running
@@ -34,15 +35,10 @@ class Forecaster(nn.Module):
 
     # Trained by gradient descent (False for the ESN, whose readout is solved in closed form).
     trainable: bool = True
-    # True where `warmup`/`step` carry a hidden state (rollout cost does not grow with seq_len).
-    stateful: bool = False
     # True where carrying the state in a free run matches how the model was trained (the ESN is
     # fitted on one continuous run; stateless models are the same either way). Nets trained on
     # windows from a zero state set False: rollout mode "auto" then re-feeds the window.
     carry_matches_training: bool = True
-    # Accepts field data (ConvLSTM). Vector systems work with any model that is not field-only.
-    field_only: bool = False
-    supports_field: bool = False
     # True where `forward_seq` is implemented (recurrent models): the trainer may then score the
     # prediction after every window position (train.seq_loss).
     has_seq: bool = False

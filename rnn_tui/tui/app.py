@@ -1,5 +1,6 @@
 """The Textual app: lays out the configuration panel, the live plots and the status line, binds the
-keys, and runs core `train` in a thread worker. Plots are redrawn on a timer, only when new data came."""
+keys, and runs core `train` in a thread worker. A timer reads what the run reported (worker.RunLog)
+and moves it to the screen; plots redraw at a bounded rate, only when new data came."""
 
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from rnn_tui import config as C
+from rnn_tui.core.events import Started
 from rnn_tui.errors import UserError
-from rnn_tui.tui import messages as msg
 from rnn_tui.tui.config_panel import ConfigPanel
-from rnn_tui.tui.plots import LivePlot, PlotGrid, RolloutPlot
+from rnn_tui.tui.plots import ForecastPlot, LivePlot, PlotGrid
 from rnn_tui.tui.screens import HelpScreen, LoadPresetScreen, SavePresetScreen
-from rnn_tui.tui.status import StatusBar
+from rnn_tui.tui.status import StatusBar, device_text
+from rnn_tui.tui.worker import News, Run
 
 REDRAW_S = 0.25  # status line: at most 4 updates a second (plots: see plots.PLOT_S), only when something new came
 STOP_WAIT_S = 30.0  # quitting waits this long at most for the trainer to finish its step
+ENDED = {"finished": "finished: e exports the run", "cancelled": "stopped: e exports the run"}
 
 
 class RnnTuiApp(App):
@@ -49,13 +52,10 @@ class RnnTuiApp(App):
         super().__init__()
         self.cfg = cfg or C.Config()
         self.source = source
-        self.current = None  # the current worker.Run
-        self._runs: list = []  # every run started (a reset run may still be finishing its step)
+        self.current: Run | None = None
+        self._runs: list[Run] = []  # every run started (a reset run may still be finishing its step)
         self.worker = None
-        self.last_run = None  # the last run that ended (for export)
-        self._seen = 0  # epochs of the current run already on screen
-        self._rollout = None  # the rollout on screen
-        self._dirty = False  # a new rollout arrived since the last redraw
+        self.last_run: Run | None = None  # the last run that ended (for export)
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -85,7 +85,7 @@ class RnnTuiApp(App):
         self._widgets = {cls: self.query_one(cls) for cls in (ConfigPanel, StatusBar, PlotGrid)}
         self.sub_title = f"{self.source}: {self.cfg.system.name} · {self.cfg.model.arch}"
         self.plots.show_system(self.cfg.system.name)
-        self.set_interval(REDRAW_S, self._redraw)
+        self.redraw_timer = self.set_interval(REDRAW_S, self._redraw)
         self.call_after_refresh(self._preload_torch)
 
     @work(thread=True, group="preload", exit_on_error=False)
@@ -99,8 +99,8 @@ class RnnTuiApp(App):
     # -- training ---------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train")
-    def _train(self, run) -> None:
-        run.execute(self.post_message)
+    def _train(self, run: Run) -> None:
+        run.execute()
 
     def _training(self) -> bool:
         return self.current is not None and not self.current.done.is_set()
@@ -112,16 +112,13 @@ class RnnTuiApp(App):
         try:
             cfg = self.panel.build()
         except UserError as exc:
-            message = str(exc)
-            self.notify(f"cannot start: {message}", severity="error", timeout=8)
-            self.status.set_note(f"cannot start: {message}")
+            self.notify(f"cannot start: {exc}", severity="error", timeout=8)
+            self.status.note = f"cannot start: {exc}"
             return
-        from rnn_tui.tui.worker import Run
-
         self.cfg = cfg
         self.current = Run(cfg)
         self._runs = [r for r in self._runs if not r.done.is_set()] + [self.current]
-        self._clear_plots()
+        self.plots.clear()
         self.plots.show_system(cfg.system.name)
         self.sub_title = f"{cfg.system.name} · {cfg.model.arch}"
         self.status.reset(cfg.train.epochs)
@@ -132,80 +129,63 @@ class RnnTuiApp(App):
     def action_pause(self) -> None:
         if not self._training():
             return
-        paused = self.current.control.paused
-        if paused.is_set():
-            paused.clear()
-            self.status.set_state("training", "resumed")
-        else:
-            paused.set()
+        if self.current.control.toggle_pause():
             self.status.set_state("paused", "paused: p resumes, x stops")
+        else:
+            self.status.set_state("training", "resumed")
 
     def action_stop(self) -> None:
         if self._training():
-            self.current.control.stop.set()
-            self.current.control.paused.clear()
+            self.current.control.request_stop()
             self.status.set_state("stopping", "stopping at the next step…")
 
     def action_reset(self) -> None:
         if self._training():
-            self.current.control.stop.set()
-            self.current.control.paused.clear()
+            self.current.control.request_stop()
         self.current = None
-        self._clear_plots()
+        self.plots.clear()
         self.panel.set_running(False)
         self.status.reset()
         self.status.set_state("idle", "reset: press s to start training")
 
-    def _clear_plots(self) -> None:
-        self._seen, self._rollout, self._dirty = 0, None, False
-        self.plots.clear()
-
-    def _mine(self, m: msg.RunMessage) -> bool:
-        return self.current is not None and m.run_id == self.current.id
-
-    def on_run_started(self, m: msg.RunStarted) -> None:
-        if self._mine(m):
-            self.status.set_device(m.device)
-            if self.status.state == "starting":
-                self.status.set_state("training", f"training {m.n_params:,} parameters on {m.device}")
-
-    def on_rollout_arrived(self, m: msg.RolloutArrived) -> None:
-        if self._mine(m):
-            self._dirty = True
-
-    def on_run_ended(self, m: msg.RunEnded) -> None:
-        if not self._mine(m):
-            return
-        self._redraw(force=True)
-        self.panel.set_running(False)
-        self.last_run = self.current
-        note = m.message or {"finished": "finished: e exports the run", "cancelled": "stopped: e exports the run"}.get(m.status, m.status)
-        self.status.set_state(m.status, note)
-        if m.summary:
-            self.plots.set_summary(m.summary)
-            self.plots.flush(force=True)
-        if m.status in ("failed", "diverged"):
-            self.notify(m.message or m.status, title=m.status, severity="error", timeout=10)
-        else:
-            self.notify(note, title=m.status)
-
-    def _redraw(self, force: bool = False) -> None:
-        """Timer tick: move what the trainer reported since the last tick into the status line and
-        the plots (which redraw themselves at a lower rate). Training never waits for this."""
+    def _redraw(self) -> None:
+        """Timer tick, the one way the trainer's reports reach the screen: move what the run's log
+        got since the last tick (its start, epochs, the newest forecast, its end) into the status
+        line and the plots, which redraw themselves at a lower rate. Training never waits for this."""
         run = self.current
-        if run is not None:
-            new = run.log.epochs_since(self._seen)
-            if new:
-                self._seen += len(new)
-                self.plots.add_epochs(new)
-                self.status.update_run(new[-1])
-        if run is not None and (self._dirty or force):
-            self._dirty = False
-            rollout = run.log.rollout
-            if rollout is not None and rollout is not self._rollout:
-                self._rollout = rollout
-                self.plots.set_rollout(rollout)
-        self.plots.flush(force)
+        news = run.log.news() if run is not None else None
+        if news is not None:
+            if news.started is not None:
+                self._show_started(news.started)
+            if news.epochs:
+                self.plots.add_epochs(news.epochs)
+                self.status.update_run(news.epochs[-1])
+            if news.forecast is not None:
+                self.plots.set_forecast(news.forecast)
+            if news.ended:
+                self._show_end(run, news)
+        self.plots.flush(force=news is not None and news.ended)
+
+    def _show_started(self, s: Started) -> None:
+        self.status.device = device_text(s.device, s.threads)
+        if self.status.state == "starting":  # not where the user paused or stopped meanwhile
+            self.status.set_state("training", f"training {s.n_params:,} parameters on {s.device}")
+
+    def _show_end(self, run: Run, news: News) -> None:
+        self.panel.set_running(False)
+        self.last_run = run
+        if news.error:  # a set-up error (its own message) or a crash (its report's line)
+            self.status.set_state("failed", news.error)
+            self.notify(news.error, title="failed", severity="error", timeout=15)
+            return
+        summary = news.summary
+        self.plots.set_summary(summary)
+        note = summary.message or ENDED.get(summary.status, summary.status)
+        self.status.set_state(summary.status, note)
+        if summary.status == "diverged":
+            self.notify(note, title=summary.status, severity="error", timeout=10)
+        else:
+            self.notify(note, title=summary.status)
 
     # -- live learning rate ------------------------------------------------------------------------
 
@@ -218,22 +198,18 @@ class RnnTuiApp(App):
     # -- other actions --------------------------------------------------------------------------
 
     def action_component(self) -> None:
-        plot = self.plots.query_one(RolloutPlot)
-        n = len(self._rollout.names) if self._rollout is not None else 1
-        name = plot.cycle(n)
-        plot.replot()
+        name = self.plots.query_one(ForecastPlot).next_component()
         if name:
             self.notify(f"forecast plot: component {name}", timeout=2)
 
     def action_one_step(self) -> None:
-        plot = self.plots.query_one(RolloutPlot)
+        plot = self.plots.query_one(ForecastPlot)
         plot.show_one_step = not plot.show_one_step
-        plot.replot()
 
     def action_maximize_plot(self) -> None:
         focused = self.focused
         if not isinstance(focused, LivePlot):
-            focused = self.plots.query_one("#hovmoller" if self.plots.has_class("-field") else "#rollout", LivePlot)
+            focused = self.plots.query_one("#hovmoller" if self.plots.has_class("-field") else "#forecast", LivePlot)
             focused.focus()
         self.screen.maximize(focused)
 
@@ -297,7 +273,7 @@ class RnnTuiApp(App):
         self._export(run)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, run) -> None:
+    def _export(self, run: Run) -> None:
         try:
             out = run.export()
         except (UserError, OSError) as exc:
@@ -309,8 +285,7 @@ class RnnTuiApp(App):
         """Stop a running training first (within one step), then leave."""
         if self._training():
             self.status.set_state("stopping", "stopping the run before quitting…")
-            self.current.control.stop.set()
-            self.current.control.paused.clear()
+            self.current.control.request_stop()
             if self.worker is not None:
                 try:
                     await asyncio.wait_for(self.worker.wait(), STOP_WAIT_S)
@@ -320,8 +295,7 @@ class RnnTuiApp(App):
 
     def on_unmount(self) -> None:
         for run in self._runs:  # any way out: make sure no trainer thread outlives the app
-            run.control.stop.set()
-            run.control.paused.clear()
+            run.control.request_stop()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -1,5 +1,5 @@
 """Training with the app on screen, for `rnn-tui bench speed`: a headless Pilot run of the real app
-(plots and status updating) that returns the trainer's events."""
+(plots and status updating) that returns the trainer's events, as the run's log holds them."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ def run_in_app(cfg: Config, size: tuple[int, int] = (160, 50), timeout_s: float 
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             await pilot.press("s")
+            if app.current is None:  # the configuration was refused (the app notified why)
+                return []
             deadline = time.monotonic() + timeout_s
             while app.current is None or not app.current.done.is_set():
                 if time.monotonic() > deadline:
-                    app.current.control.stop.set()
+                    app.current.control.request_stop()
                     break
                 await asyncio.sleep(0.05)
             await pilot.pause()

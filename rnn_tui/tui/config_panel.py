@@ -1,15 +1,14 @@
-"""The configuration panel: one row per setting, built from the typed Config, the system's Param
-specs and the architecture registry. Fields are checked as they are typed; the whole form is
-checked with config.from_dict so that cross-field rules give the same messages as the CLI."""
+"""The configuration panel: one row per setting, built from the typed Config's field metadata
+(description as the tooltip, bounds as the placeholder, Literal choices as a select), the system's
+Param specs and the chosen architecture's hyperparameters. Each field is checked as it is typed
+(config.check_value); the whole form with config.from_dict, so that cross-field rules give the same
+messages as the CLI, and the field at fault is the error's `key`."""
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
-import re
-from functools import lru_cache
-from typing import Any, Literal, get_args, get_origin
+from typing import Any
 
+from pydantic.fields import FieldInfo
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,28 +23,12 @@ from rnn_tui.models.registry import ARCHS
 from rnn_tui.systems import SYSTEMS
 
 FORM = "form"  # the `source` given to from_dict; stripped from messages shown under a field
-KEY_RE = re.compile(r"\b(system|model|train|rollout)\.(\w+)")
 # Shown in their own places (the system and architecture selects head their sections).
 SKIP = {"system": {"name", "params"}, "model": {"arch"}}
 
 
-@lru_cache(maxsize=None)
-def field_docs(cls) -> dict[str, str]:
-    """Field name -> its trailing comment in config.py (the docs live there, once)."""
-    out = {}
-    try:
-        source = inspect.getsource(cls)
-    except (OSError, TypeError):  # no source shipped: fields just have no tooltip
-        return out
-    for line in source.splitlines():
-        m = re.match(r"\s+(\w+):[^#]*#\s*(.+)$", line)
-        if m:
-            out[m.group(1)] = m.group(2).strip()
-    return out
-
-
 class ParseValidator(Validator):
-    """A Textual validator around a parse function that raises UserError (Param.parse, type checks)."""
+    """A Textual validator around a parse function that raises UserError (Param.parse, check_value)."""
 
     def __init__(self, parse) -> None:
         super().__init__()
@@ -68,24 +51,23 @@ def _text(value: Any) -> str:
 
 
 class FieldRow(Vertical):
-    """One setting: its name, an editor (Input, Select or Checkbox) and a line for its error."""
+    """One setting: its name, an editor (Input, Select or Checkbox) and a line for its error.
 
-    def __init__(self, key: str, value: Any, tp: Any, doc: str, parse=None) -> None:
-        super().__init__(classes="field", id="row-" + key.replace(".", "-"))
-        self.key, self.tp, self.initial = key, tp, value
+    `kind` is "bool", a tuple of choices, or "text" (an Input checked by `parse`)."""
+
+    def __init__(self, key: str, value: Any, kind: Any, doc: str, parse=None, hint: str = "") -> None:
+        super().__init__(classes="field")
+        self.key, self.initial = key, value
         self.error = ""
-        label = key.rsplit(".", 1)[-1]
-        self.label = Label(label, classes="field-name")
+        self.label = Label(key.rsplit(".", 1)[-1], classes="field-name")
         self.label.tooltip = doc
-        wid = "f-" + key.replace(".", "-")
-        if get_origin(tp) is Literal or isinstance(tp, tuple):
-            choices = get_args(tp) if get_origin(tp) is Literal else tp
-            self.editor: Widget = Select([(str(c), c) for c in choices], value=value, allow_blank=False, compact=True, id=wid)
-        elif tp is bool:
-            self.editor = Checkbox("", value=bool(value), compact=True, id=wid)
+        if isinstance(kind, tuple):
+            self.editor: Widget = Select([(str(c), c) for c in kind], value=value, allow_blank=False, compact=True)
+        elif kind == "bool":
+            self.editor = Checkbox("", value=bool(value), compact=True)
         else:
-            parse = parse or (lambda raw: C._coerce(raw, tp, f"{FORM}: {key}"))
-            self.editor = Input(_text(value), validators=[ParseValidator(parse)], validate_on=["changed", "submitted"], compact=True, id=wid)
+            self.editor = Input(_text(value), placeholder=hint, validators=[ParseValidator(parse)],
+                                validate_on=["changed", "submitted"], compact=True)
         self.editor.tooltip = doc
         self.message = Static("", classes="field-error")
 
@@ -105,7 +87,7 @@ class FieldRow(Vertical):
         self.editor.value = _text(value) if isinstance(self.editor, Input) else value
 
     def own_error(self) -> str:
-        """The field's own check (type, parameter range); '' when it passes."""
+        """The field's own check (type, bounds, parameter range); '' when it passes."""
         if isinstance(self.editor, Input):
             result = self.editor.validators[0].validate(self.editor.value)
             return "" if result.is_valid else "; ".join(result.failure_descriptions)
@@ -118,11 +100,15 @@ class FieldRow(Vertical):
             self.set_class(bool(message), "-bad")
 
 
+def _kind(info: FieldInfo) -> Any:
+    """The editor a field gets: its choices, "bool" or "text"."""
+    return C.choices(info) or ("bool" if info.annotation is bool else "text")
+
+
 class ConfigPanel(VerticalScroll):
     """The left panel. `build()` returns a validated Config or raises UserError naming the field."""
 
-    class Changed(Message):
-        """A field changed (the app refreshes the start hint and, for the phase pair, the plots)."""
+    DEFAULT_CSS = "ConfigPanel #model-fields { height: auto; }"
 
     class LrSubmitted(Message):
         """Enter pressed in the learning-rate field (applied live while training)."""
@@ -144,25 +130,33 @@ class ConfigPanel(VerticalScroll):
 
     # -- building -------------------------------------------------------------------------------
 
-    def _row(self, key: str, value: Any, tp: Any, doc: str, parse=None) -> FieldRow:
-        row = FieldRow(key, value, tp, doc, parse)
+    def _row(self, key: str, value: Any, kind: Any, doc: str, parse=None, hint: str = "") -> FieldRow:
+        row = FieldRow(key, value, kind, doc, parse, hint)
         self.rows[key] = row
         return row
 
-    def _section_rows(self, section: str, cfg: C.Config) -> list[FieldRow]:
-        cls = C.SECTIONS[section]
-        types = C._field_types(cls)
-        docs = field_docs(cls)
-        values = dataclasses.asdict(getattr(cfg, section))
+    def _table_rows(self, section: str, values: dict, arch: str) -> list[FieldRow]:
+        """The rows of a section's own fields (for "model", those of `arch`), filled from `values`."""
         rows = []
-        for name in types:
+        for name, info in C.section_class(section, arch).model_fields.items():
             if name in SKIP.get(section, ()):
                 continue
-            tp = types[name]
-            if section == "train" and name == "device":
-                tp = self._device_choices(values[name])
-            rows.append(self._row(f"{section}.{name}", values[name], tp, docs.get(name, "")))
+            key = f"{section}.{name}"
+            kind = _kind(info)
+            if key == "train.device":
+                kind = self._device_choices(values[name])
+            value = values[name]
+            if (isinstance(kind, tuple) and value not in kind) or (kind == "bool" and not isinstance(value, bool)):
+                value = info.default  # a value carried over from another architecture that does not fit
+            parse = (lambda raw, key=key: C.check_value(key, raw, arch)) if kind == "text" else None
+            rows.append(self._row(key, value, kind, info.description or "", parse, C.bounds_text(info)))
         return rows
+
+    def _model_rows(self, arch: str, values: dict) -> list[FieldRow]:
+        """The rows of architecture `arch`: `values` where given (a field two architectures share
+        keeps what was typed), else its defaults."""
+        defaults = ARCHS[arch]().model_dump()
+        return self._table_rows("model", {**defaults, **{k: v for k, v in values.items() if k in defaults}}, arch)
 
     def _device_choices(self, current: str) -> tuple[str, ...]:
         return ("auto", "cpu", "cuda") if (self.cuda or current == "cuda") else ("auto", "cpu")
@@ -174,25 +168,26 @@ class ConfigPanel(VerticalScroll):
             value = params.get(p.name, p.default)
             doc = p.doc + (f" (range {p.min:g}..)" if p.min is not None and p.max is None else "")
             parse = (lambda raw, p=p: None if raw == _text(p.default) else p.parse(raw, system_name))  # defaults are valid
-            rows.append(self._row(f"system.params.{p.name}", value, str if p.type is str else float, doc, parse))
+            rows.append(self._row(f"system.params.{p.name}", value, "text", doc, parse))
         return rows
 
     def compose(self) -> ComposeResult:
         cfg = self.cfg
         yield Label("System", classes="section")
-        yield self._row("system.name", cfg.system.name, tuple(SYSTEMS), "the dynamical system that gives the data")
+        yield self._row("system.name", cfg.system.name, tuple(SYSTEMS), C.SystemConfig.model_fields["name"].description or "")
         yield Static(SYSTEMS[cfg.system.name].doc, id="system-doc", classes="doc")
         with Vertical(id="params"):
             yield from self._param_rows(cfg.system.name, cfg.system.params)
-        yield from self._section_rows("system", cfg)
+        yield from self._table_rows("system", cfg.system.model_dump(), self.arch)
         yield Label("Model", classes="section")
-        yield self._row("model.arch", cfg.model.arch, tuple(ARCHS), "the architecture")
+        yield self._row("model.arch", cfg.model.arch, tuple(ARCHS), ARCHS[self.arch].model_fields["arch"].description or "")
         yield Static(ARCHS[cfg.model.arch].doc, id="arch-doc", classes="doc")
-        yield from self._section_rows("model", cfg)
+        with Vertical(id="model-fields"):
+            yield from self._model_rows(self.arch, cfg.model.model_dump())
         yield Label("Training", classes="section")
-        yield from self._section_rows("train", cfg)
+        yield from self._table_rows("train", cfg.train.model_dump(), self.arch)
         yield Label("Rollout", classes="section")
-        yield from self._section_rows("rollout", cfg)
+        yield from self._table_rows("rollout", cfg.rollout.model_dump(), self.arch)
         yield self.general
 
     def on_mount(self) -> None:
@@ -207,18 +202,16 @@ class ConfigPanel(VerticalScroll):
         if key == "system.name" and event.value != self.system_name:
             self._rebuild_params(event.value, {})
         elif key == "model.arch" and event.value != self.arch:
-            self.arch = event.value
-            self.query_one("#arch-doc", Static).update(ARCHS[self.arch].doc)
+            typed = {k.split(".", 1)[1]: r.value for k, r in self.rows.items() if k.startswith("model.") and k != "model.arch"}
+            self._rebuild_model(event.value, typed)
         self._show_applicable()
         self.revalidate()
-        self.post_message(self.Changed())
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
     def _field_changed(self, event) -> None:
         event.stop()
         self.revalidate()
-        self.post_message(self.Changed())
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -234,25 +227,32 @@ class ConfigPanel(VerticalScroll):
                 return key
         return ""
 
+    def _swap_rows(self, box_id: str, rows: list[FieldRow]) -> None:
+        """Put freshly built rows (already in self.rows) in place of a box's old ones."""
+        box = self.query_one(box_id, Vertical)
+        box.remove_children()
+        box.mount_all(rows)
+        if self.running:
+            self.set_running(True)
+
     def _rebuild_params(self, system_name: str, params: dict) -> None:
         """Replace the parameter rows with those of another system."""
         self.system_name = system_name
         for key in [k for k in self.rows if k.startswith("system.params.")]:
             del self.rows[key]
-        box = self.query_one("#params", Vertical)
-        box.remove_children()
-        box.mount_all(self._param_rows(system_name, params))
+        self._swap_rows("#params", self._param_rows(system_name, params))
         self.query_one("#system-doc", Static).update(SYSTEMS[system_name].doc)
-        if self.running:
-            self.set_running(True)
+
+    def _rebuild_model(self, arch: str, values: dict) -> None:
+        """Replace the model rows with those of another architecture (values given are kept)."""
+        self.arch = arch
+        for key in [k for k in self.rows if k.startswith("model.") and k != "model.arch"]:
+            del self.rows[key]
+        self._swap_rows("#model-fields", self._model_rows(arch, values))
+        self.query_one("#arch-doc", Static).update(ARCHS[arch].doc)
 
     def _show_applicable(self) -> None:
-        """Only the model fields that apply to the architecture; momentum only for SGD."""
-        applies = set(ARCHS[self.arch].applies)
-        for key, row in self.rows.items():
-            section, _, name = key.partition(".")
-            if section == "model" and name != "arch":
-                row.display = name in applies
+        """Momentum only for SGD (the model rows are always the architecture's own)."""
         self.rows["train.momentum"].display = self.rows["train.optimizer"].value == "sgd"
 
     # -- the form as a Config ----------------------------------------------------------------
@@ -285,17 +285,15 @@ class ConfigPanel(VerticalScroll):
             err = row.own_error()
             if err:
                 errors[key] = err
-                first = first or f"{key}: {err}"
+                first = first or (err if err.startswith(key) else f"{key}: {err}")
         general = ""
         if not errors:
             try:
                 C.from_dict(self.data(), FORM)
             except UserError as exc:
                 message = strip_source(str(exc))
-                m = KEY_RE.search(message)
-                key = f"{m.group(1)}.{m.group(2)}" if m else ""
-                if key in self.rows:
-                    errors[key] = message
+                if exc.key in self.rows:
+                    errors[exc.key] = message
                 else:
                     general = message
                 first = message
@@ -322,15 +320,15 @@ class ConfigPanel(VerticalScroll):
             system = SYSTEMS[cfg.system.name]
             for p in system.params:
                 self.rows[f"system.params.{p.name}"].set_value(cfg.system.params.get(p.name, p.default))
-        self.arch = cfg.model.arch
         if cfg.train.device == "cuda" and not self.cuda:
             self.enable_cuda()
-        for section in C.SECTIONS:
-            for name, value in dataclasses.asdict(getattr(cfg, section)).items():
+        self.rows["model.arch"].set_value(cfg.model.arch)
+        self._rebuild_model(cfg.model.arch, cfg.model.model_dump())  # filled from cfg as they are built
+        for section in ("system", "train", "rollout"):
+            for name, value in getattr(cfg, section).model_dump().items():
                 key = f"{section}.{name}"
                 if key in self.rows and key != "system.name":
                     self.rows[key].set_value(value)
-        self.query_one("#arch-doc", Static).update(ARCHS[self.arch].doc)
         self._show_applicable()
         self.revalidate()
 
@@ -348,9 +346,3 @@ class ConfigPanel(VerticalScroll):
         for key, row in self.rows.items():
             row.editor.disabled = running and key != "train.lr"
         self.set_class(running, "-running")
-
-    def focus_field(self, key: str) -> None:
-        row = self.rows.get(key)
-        if row is not None:
-            row.editor.focus()
-            self.scroll_to_widget(row)

@@ -22,6 +22,6 @@ def launch(args) -> int:
     app = RnnTuiApp(cfg, source)
     app.run()
     if app.current is not None:  # belt and braces: the trainer thread must not outlive the app
-        app.current.control.stop.set()
+        app.current.control.request_stop()
         app.current.done.wait(30)
     return int(app.return_code or 0)

@@ -1,5 +1,6 @@
 """The live plots. Each is a PlotextPlot that keeps its own data and has one `replot()`:
-clear, plot, refresh. The app feeds them data and calls `replot()` at a bounded rate."""
+clear, plot, refresh. The app feeds them core results (`Forecast`, `EpochEnd`, `Summary`); the grid
+redraws the changed ones at a bounded rate, and a view setting (a reactive) redraws its plot."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import time
 import numpy as np
 from textual.app import ComposeResult
 from textual.containers import Grid
+from textual.reactive import var
 from textual_plotext import PlotextPlot
 
+from rnn_tui.core.results import Forecast, Summary
 from rnn_tui.systems import SYSTEMS
 
 TRUTH = "cyan"
@@ -98,6 +101,7 @@ class LivePlot(PlotextPlot):
 
     can_focus = True  # so it can be maximised (m) and cycled with tab
     placeholder = "start training (s) to see this plot"
+    frame = None  # the last drawn figure (rich Text): what is on screen
 
     def clear(self) -> None:
         """Forget the data (a reset)."""
@@ -134,7 +138,8 @@ class LivePlot(PlotextPlot):
             plt.frame(False)
             plt.xticks([])
             plt.yticks([])
-        return super().render()
+        self.frame = super().render()
+        return self.frame
 
     def render_lines(self, crop):
         """Textual draws the plot here (plotext's build and the conversion to terminal cells):
@@ -204,55 +209,64 @@ class GradNormPlot(LivePlot):
             _log_ticks(plt, y)
 
 
-class RolloutPlot(LivePlot):
+class ForecastPlot(LivePlot):
     """One component: the truth as markers, the model's free run as a line, from where prediction
-    starts (a vertical mark); the true history before it; optionally the one-step predictions."""
+    starts (a vertical mark); the true history before it; optionally the one-step predictions.
+    Which component, and whether the one-step lines show, are reactive: set them and it redraws."""
+
+    component = var(0, init=False)
+    show_one_step = var(False, init=False)
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.component = 0
         self.chosen = False  # the user picked a component with `c`
-        self.show_one_step = False
         self.clear()
 
     def clear(self) -> None:
-        self.rollout = None  # core RolloutReady
-        self.epoch = 0
+        self.forecast: Forecast | None = None
 
-    def set_rollout(self, r) -> None:
-        self.rollout = r
-        self.epoch = r.epoch
-        if not self.chosen and r.truth.shape[1] > 3:
+    def set_forecast(self, f: Forecast) -> None:
+        self.forecast = f
+        k = self.component
+        if not self.chosen and f.truth.shape[1] > 3:
             # A field: start at the grid point that moves most (the edges of a soliton field are flat).
-            self.component = int(np.nanargmax(np.nanstd(r.truth, axis=0)))
-        self.component %= max(1, len(r.names))
+            k = int(np.nanargmax(np.nanstd(f.truth, axis=0)))
+        # No watcher: the grid redraws this plot at its bounded rate along with the others.
+        self.set_reactive(ForecastPlot.component, k % len(f.names))
 
-    def cycle(self, n_components: int) -> str:
-        """Next component; returns its name (or '' before any rollout)."""
-        self.component = (self.component + 1) % max(1, n_components)
+    def _validate_component(self, k: int) -> int:
+        return k % len(self.forecast.names) if self.forecast is not None else 0
+
+    def _watch_component(self) -> None:
+        self.replot()
+
+    def _watch_show_one_step(self) -> None:
+        self.replot()
+
+    def next_component(self) -> str:
+        """Show the next component (the user's choice from now on); returns its name ('' before
+        any forecast)."""
         self.chosen = True
-        if self.rollout is not None:
-            return self.rollout.names[self.component % len(self.rollout.names)]
-        return ""
+        self.component += 1
+        return self.forecast.names[self.component] if self.forecast is not None else ""
 
     def has_data(self) -> bool:
-        return self.rollout is not None
+        return self.forecast is not None
 
     def draw(self) -> None:
-        r, plt, k = self.rollout, self.plt, self.component % len(self.rollout.names)
-        name = r.names[k]
-        self.title(f"{name}: truth vs model free run (epoch {r.epoch})   [c: next component]")
+        f, plt, k = self.forecast, self.plt, self.component % len(self.forecast.names)
+        self.title(f"{f.names[k]}: truth vs model free run (epoch {f.epoch})   [c: next component]")
         plt.xlabel("t")
-        if len(r.history_t):
-            plt.plot(r.history_t.tolist(), r.history[:, k].tolist(), color=MARK, marker="braille", label="truth (input)")
-        t = np.asarray(r.t)
-        x, y = _thin(t, np.asarray(r.truth[:, k]), 400)
+        if len(f.history_t):
+            plt.plot(f.history_t.tolist(), f.history[:, k].tolist(), color=MARK, marker="braille", label="truth (input)")
+        t = np.asarray(f.t)
+        x, y = _thin(t, np.asarray(f.truth[:, k]), 400)
         plt.scatter(x.tolist(), y.tolist(), color=TRUTH, marker="dot", label="truth")
-        hist = r.history[:, k] if len(r.history_t) else np.zeros(0)
-        truth = np.concatenate([r.truth[:, k], hist])
-        lines = [(r.prediction[:, k], MODEL, "model (free run)")]
+        hist = f.history[:, k] if len(f.history_t) else np.zeros(0)
+        truth = np.concatenate([f.truth[:, k], hist])
+        lines = [(f.prediction[:, k], MODEL, "model (free run)")]
         if self.show_one_step:
-            lines.insert(0, (r.one_step[:, k], ONE_STEP, "model (one step)"))
+            lines.insert(0, (f.one_step[:, k], ONE_STEP, "model (one step)"))
         finite = np.concatenate([np.asarray(v)[np.isfinite(v)] for v, _, _ in lines])
         lo, hi = _view(truth, finite) if len(finite) else (float(truth.min()), float(truth.max()))
         plt.ylim(lo, hi)
@@ -269,7 +283,7 @@ class RolloutPlot(LivePlot):
 class PhasePlot(LivePlot):
     """Phase portrait of the system's phase pair (e.g. Lorenz x–z): truth vs model free run."""
 
-    placeholder = "phase portrait: appears with the first rollout"
+    placeholder = "phase portrait: appears with the first forecast"
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -277,16 +291,16 @@ class PhasePlot(LivePlot):
         self.clear()
 
     def clear(self) -> None:
-        self.rollout = None
+        self.forecast: Forecast | None = None
 
-    def set_rollout(self, r) -> None:
-        self.rollout = r
+    def set_forecast(self, f: Forecast) -> None:
+        self.forecast = f
 
     def has_data(self) -> bool:
-        return self.rollout is not None and self.rollout.truth.shape[1] >= 2
+        return self.forecast is not None and self.forecast.truth.shape[1] >= 2
 
     def draw(self) -> None:
-        r, plt = self.rollout, self.plt
+        r, plt = self.forecast, self.plt
         a, b = self.pair or (0, 1)
         a, b = a % r.truth.shape[1], b % r.truth.shape[1]
         self.title(f"phase portrait {r.names[a]}–{r.names[b]}")
@@ -335,23 +349,23 @@ class HovmollerPlot(LivePlot):
     """Space-time heatmap of a field (KdV): truth and model side by side, time upward, a line where
     prediction starts (the rows below it are the true input history in both panels)."""
 
-    placeholder = "Hovmöller (space-time) plot: appears with the first rollout of a field system"
+    placeholder = "Hovmöller (space-time) plot: appears with the first forecast of a field system"
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.clear()
 
     def clear(self) -> None:
-        self.rollout = None
+        self.forecast: Forecast | None = None
 
-    def set_rollout(self, r) -> None:
-        self.rollout = r
+    def set_forecast(self, f: Forecast) -> None:
+        self.forecast = f
 
     def has_data(self) -> bool:
-        return self.rollout is not None
+        return self.forecast is not None
 
     def draw(self) -> None:
-        r, plt = self.rollout, self.plt
+        r, plt = self.forecast, self.plt
         hist = np.asarray(r.history) if len(r.history_t) else np.zeros((0, r.truth.shape[1]))
         truth = np.vstack([hist, r.truth])
         pred = np.vstack([hist, r.prediction])
@@ -379,10 +393,10 @@ class HovmollerPlot(LivePlot):
 
 
 class HorizonPlot(LivePlot):
-    """RMSE by forecast horizon (data units). During training: this rollout's error; at the end:
+    """RMSE by forecast horizon (data units). During training: this forecast's error; at the end:
     the test curve over many starts from the summary, with the valid prediction time for chaotic systems."""
 
-    placeholder = "RMSE by horizon: appears with the first rollout"
+    placeholder = "RMSE by horizon: appears with the first forecast"
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -393,18 +407,17 @@ class HorizonPlot(LivePlot):
         self.source = ""
         self.vpt = ""
 
-    def from_rollout(self, r) -> None:
-        err = np.asarray(r.prediction) - np.asarray(r.truth)
-        with np.errstate(all="ignore"):
-            self.curve = np.sqrt(np.mean(err**2, axis=1))
-        self.source = f"this rollout, epoch {r.epoch}"
+    def from_forecast(self, f: Forecast) -> None:
+        self.curve = f.rmse_by_step()
+        self.source = f"this forecast, epoch {f.epoch}"
 
-    def from_summary(self, summary: dict) -> None:
-        curve = summary.get("rmse_curve")
-        if curve:
-            self.curve = np.asarray([np.nan if v is None else v for v in curve], dtype=float)
-            self.source = f"{summary.get('split', 'test')}, {summary.get('n_starts', '?')} starts"
-        self.vpt = vpt_text(summary)
+    def from_summary(self, summary: Summary) -> None:
+        """The test-split curve (kept: this forecast's, where the run was not evaluated)."""
+        e = summary.evaluation
+        if e is not None and e.rmse_curve:
+            self.curve = np.asarray(e.rmse_curve, dtype=float)
+            self.source = f"{e.split}, {e.n_starts} starts"
+        self.vpt = summary.vpt_text()
 
     def has_data(self) -> bool:
         return self.curve is not None
@@ -423,17 +436,6 @@ class HorizonPlot(LivePlot):
             _log_ticks(plt, y)
 
 
-def vpt_text(summary: dict) -> str:
-    """'VPT 4.2 Lyapunov times (median)' for chaotic systems, else ''."""
-    v = summary.get("vpt_lyapunov")
-    if isinstance(v, dict) and v.get("median") is not None:
-        return f"VPT {v['median']:.2f} Lyapunov times"
-    v = summary.get("vpt")
-    if isinstance(v, dict) and v.get("median") is not None:
-        return f"VPT {v['median']:.3g} time units"
-    return ""
-
-
 class PlotGrid(Grid):
     """All the live plots. The first slot spans both columns: the forecast, or for a field the
     Hovmöller plot; systems with a phase pair show a portrait (see app.tcss). New data goes into
@@ -450,7 +452,7 @@ class PlotGrid(Grid):
 
     def compose(self) -> ComposeResult:
         yield HovmollerPlot(id="hovmoller")
-        yield RolloutPlot(id="rollout")
+        yield ForecastPlot(id="forecast")
         yield LossPlot(id="losses")
         yield GradNormPlot(id="gradnorm")
         yield PhasePlot(id="phase")
@@ -477,16 +479,15 @@ class PlotGrid(Grid):
             grads.extend(e.grad_norms)
         self.stale.update((losses, grads))
 
-    def set_rollout(self, r) -> None:
-        """A core RolloutReady event."""
-        for plot in (self.query_one(RolloutPlot), self.query_one(PhasePlot), self.query_one(HovmollerPlot)):
-            plot.set_rollout(r)
+    def set_forecast(self, f: Forecast) -> None:
+        for plot in (self.query_one(ForecastPlot), self.query_one(PhasePlot), self.query_one(HovmollerPlot)):
+            plot.set_forecast(f)
             self.stale.add(plot)
         horizon = self.query_one(HorizonPlot)
-        horizon.from_rollout(r)
+        horizon.from_forecast(f)
         self.stale.add(horizon)
 
-    def set_summary(self, summary: dict) -> None:
+    def set_summary(self, summary: Summary) -> None:
         """The run's summary: the test-split RMSE curve and the valid prediction time."""
         horizon = self.query_one(HorizonPlot)
         horizon.from_summary(summary)

@@ -1,5 +1,5 @@
 """The status line: run state, epoch N/M with a progress bar and time left, throughput, device and
-the best validation loss, and a second line for the latest message (errors, divergence)."""
+CPU threads, the best validation loss, and a second line for the latest message (errors, divergence)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import math
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import var
 from textual.widgets import Label, ProgressBar, Static
 
-STATES = ("idle", "starting", "training", "paused", "stopping", "finished", "diverged", "cancelled", "failed")
+HINT = "press s to start training · ? for help"
 
 
 def _duration(seconds: float) -> str:
@@ -23,16 +24,24 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def device_text(device: str, threads: int | None) -> str:
+    """'cpu · 4 threads', or the device alone on a GPU."""
+    if threads is None:
+        return device
+    return f"{device} · {threads} thread{'' if threads == 1 else 's'}"
+
+
 class StatusBar(Vertical):
-    """State and progress of the current run. The app calls `update_run` at its redraw rate."""
+    """State and progress of the current run. `state`, `note` and `device` are reactive: set them
+    and the line follows (the state's colour is its CSS class). The app calls `update_run` at its
+    redraw rate."""
+
+    state = var("idle", init=False)  # idle, starting, training, paused, stopping, finished, diverged, cancelled, failed
+    note = var(HINT, init=False)  # the second line
+    device = var("–", init=False)  # where the run trains: "cpu · 1 thread", "cuda:0"
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.state = "idle"
-        self.epoch = 0
-        self.epochs = 0
-        self.device = "–"
-        self.note = ""
         self.texts: dict[str, str] = {"#state": "idle", "#epoch": "epoch –", "#device": "device –", "#best": "best val –"}
 
     def compose(self) -> ComposeResult:
@@ -44,7 +53,7 @@ class StatusBar(Vertical):
             yield Label("", id="speed")
             yield Label("device –", id="device")
             yield Label("best val –", id="best")
-        yield Static("press s to start training · ? for help", id="note")
+        yield Static(HINT, id="note")
 
     def _set(self, wid: str, text: str) -> None:
         if self.texts.get(wid) != text:
@@ -53,25 +62,25 @@ class StatusBar(Vertical):
             # several times a second would take the GIL from the trainer.
             self.query_one(wid, Label).update(text, layout=False)
 
-    def set_state(self, state: str, note: str | None = None) -> None:
+    def _watch_state(self, old: str, new: str) -> None:
         label = self.query_one("#state", Label)
-        label.remove_class(f"state-{self.state}")
-        self.state = state
-        self._set("#state", state)
-        label.add_class(f"state-{state}")
-        if note is not None:
-            self.set_note(note)
+        label.remove_class(f"state-{old}")
+        label.add_class(f"state-{new}")
+        self._set("#state", new)
 
-    def set_note(self, note: str) -> None:
-        self.note = note
+    def _watch_note(self, note: str) -> None:
         self.query_one("#note", Static).update(note, layout=False)
 
-    def set_device(self, device: str) -> None:
-        self.device = device
+    def _watch_device(self, device: str) -> None:
         self._set("#device", f"device {device}")
 
+    def set_state(self, state: str, note: str | None = None) -> None:
+        self.state = state
+        if note is not None:
+            self.note = note
+
     def reset(self, epochs: int = 0) -> None:
-        self.epoch, self.epochs = 0, epochs
+        self.device = "–"  # until the next run reports where it trains
         self._set("#epoch", f"epoch 0/{epochs}" if epochs else "epoch –")
         self.query_one("#progress", ProgressBar).update(total=max(1, epochs), progress=0)
         for wid in ("#eta", "#speed"):
@@ -80,7 +89,6 @@ class StatusBar(Vertical):
 
     def update_run(self, e) -> None:
         """From the latest core EpochEnd event."""
-        self.epoch, self.epochs = e.epoch, e.epochs
         self._set("#epoch", f"epoch {e.epoch}/{e.epochs} {100 * e.epoch // max(1, e.epochs):>3}%")
         self.query_one("#progress", ProgressBar).update(total=max(1, e.epochs), progress=e.epoch)
         left = (e.epochs - e.epoch) * e.elapsed_s / max(1, e.epoch)

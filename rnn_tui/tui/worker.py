@@ -1,83 +1,111 @@
-"""One training run seen from the app: the core's Control, a thread-safe log of what the trainer
-reported, and the loop that turns core events into app messages. Torch is imported here, lazily."""
+"""One training run seen from the app: the core's Control and a thread-safe log of what the trainer
+reported. The worker thread only writes to the log; the app's redraw timer reads what is new
+(`RunLog.news`), so there is one way for data to reach the screen, and training never waits for
+it. Torch is imported here, lazily."""
 
 from __future__ import annotations
 
-import itertools
 import threading
-from typing import Callable
+from dataclasses import dataclass, field
 
 from rnn_tui.config import Config
+from rnn_tui.core import events as ev  # these three import numpy, not torch
+from rnn_tui.core.control import Control
+from rnn_tui.core.results import Forecast, Summary
 from rnn_tui.errors import UserError
-from rnn_tui.tui import messages as msg
 
-_ids = itertools.count(1)
+@dataclass
+class News:
+    """What the trainer reported since the app last looked (None or empty where nothing is new)."""
+
+    started: ev.Started | None = None
+    epochs: list[ev.EpochEnd] = field(default_factory=list)  # in order
+    forecast: Forecast | None = None  # the newest one
+    summary: Summary | None = None  # the run ended: finished, diverged or cancelled
+    error: str = ""  # the run failed: the one line to show
+
+    @property
+    def ended(self) -> bool:
+        return self.summary is not None or bool(self.error)
 
 
 class RunLog:
-    """What the trainer has reported so far. Written by the worker thread, read by the UI thread."""
+    """What the trainer has reported so far. Written by the worker thread, read by the UI thread's
+    timer. Writes are a lock and an append: no message wakes the UI loop (an epoch can take
+    milliseconds, and waking the loop for each would cost the trainer the interpreter lock)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.epochs: list = []  # core EpochEnd events, in order
-        self.rollout = None  # the latest core RolloutReady event
-        self.started = None  # the core Started event
+        self.started: ev.Started | None = None
+        self.epochs: list[ev.EpochEnd] = []  # in order
+        self.forecast: Forecast | None = None  # the latest
+        self.summary: Summary | None = None  # once the run has ended
+        self.error = ""  # why the run failed (a UserError's message, or a crash report's line)
+        # what `news` has handed out already
+        self._epochs_read, self._started_read, self._forecast_read, self._end_read = 0, None, None, False
 
-    def add_epoch(self, e) -> None:
+    # -- written by the worker --------------------------------------------------------------------
+
+    def record(self, event) -> None:
+        """A core event (Started, EpochEnd, ForecastReady). Finished is not kept here: the summary
+        comes with the result (`end`), so that a run seen to end can always be exported."""
         with self._lock:
-            self.epochs.append(e)
+            if isinstance(event, ev.EpochEnd):
+                self.epochs.append(event)
+            elif isinstance(event, ev.ForecastReady):
+                self.forecast = event.forecast
+            elif isinstance(event, ev.Started):
+                self.started = event
+
+    def end(self, summary: Summary | None = None, error: str = "") -> None:
+        with self._lock:
+            self.summary, self.error = summary, error
+
+    # -- read by the app ----------------------------------------------------------------------------
 
     def epochs_since(self, n: int) -> list:
-        """EpochEnd events after the first n (the UI keeps its own copy and asks only for news)."""
+        """EpochEnd events after the first n."""
         with self._lock:
             return self.epochs[n:]
 
-    def last_epoch(self):
+    def news(self) -> News:
+        """Everything new since the last call (for the one reader, the app's timer). One snapshot
+        under the lock, so an end is never seen before the epochs and forecast written before it."""
         with self._lock:
-            return self.epochs[-1] if self.epochs else None
+            news = News(epochs=self.epochs[self._epochs_read :])
+            self._epochs_read = len(self.epochs)
+            if self.started is not self._started_read:
+                news.started = self._started_read = self.started
+            if self.forecast is not self._forecast_read:
+                news.forecast = self._forecast_read = self.forecast
+            if not self._end_read and (self.summary is not None or self.error):
+                news.summary, news.error, self._end_read = self.summary, self.error, True
+        return news
 
 
 class Run:
     """A run of core `train` for the app. `execute` runs in a Textual thread worker."""
 
     def __init__(self, cfg: Config) -> None:
-        from rnn_tui.core.trainer import Control  # torch is imported here, not at app start
-
-        self.id = next(_ids)
         self.cfg = cfg
         self.control = Control()
         self.log = RunLog()
         self.result = None  # core RunResult once train returns
         self.done = threading.Event()
 
-    def execute(self, post: Callable[[msg.RunMessage], object]) -> None:
-        """Call core `train`, posting one message per event; never raises (errors become RunEnded)."""
-        from rnn_tui.core import events as ev
-        from rnn_tui.core.trainer import train
-
-
-        def on_event(e) -> None:
-            if isinstance(e, ev.EpochEnd):
-                self.log.add_epoch(e)  # no message: the app's redraw timer reads the log (an epoch
-                # can take milliseconds, and waking the UI loop for each costs the trainer time)
-            elif isinstance(e, ev.RolloutReady):
-                self.log.rollout = e
-                post(msg.RolloutArrived(self.id))
-            elif isinstance(e, ev.Started):
-                self.log.started = e
-                post(msg.RunStarted(self.id, e.device, e.n_params, e.epochs))
-            elif isinstance(e, ev.Finished):
-                post(msg.RunEnded(self.id, e.status, e.message, e.summary))
-            elif isinstance(e, ev.Failed):
-                post(msg.RunEnded(self.id, "failed", e.message))
+    def execute(self) -> None:
+        """Call core `train`, writing what it reports to the log; never raises. An unexpected error
+        (a bug, not bad input) leaves a crash report and the log holds its one line."""
+        from rnn_tui.core.trainer import train  # torch is imported here, not at app start
+        from rnn_tui.crash import crashed
 
         try:
-            self.result = train(self.cfg, on_event, self.control)
+            self.result = train(self.cfg, self.log.record, self.control)
+            self.log.end(summary=self.result.summary)
         except UserError as exc:
-            post(msg.RunEnded(self.id, "failed", str(exc)))
-        except Exception as exc:  # noqa: BLE001 - the app must stay up; show the error instead
-            first = (str(exc).splitlines() or [""])[0]
-            post(msg.RunEnded(self.id, "failed", f"{type(exc).__name__}: {first}"))
+            self.log.end(error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - the app must stay up; the report keeps the traceback
+            self.log.end(error=str(crashed(exc, self.cfg)))
         finally:
             self.done.set()
 
@@ -90,8 +118,8 @@ class Run:
         out = runio.prepare_dir(runio.new_run_dir(f"{cfg.system.name}_{cfg.model.arch}", root))
         header = f"Resolved configuration of this run (exported from the app).\nRepeat it with: rnn-tui train --config {out / 'config.toml'}"
         runio.write_config(out, cfg, header)
-        log = runio.MetricsLog(out)
-        for row in self.result.history:
-            log.append(row)
+        metrics = runio.MetricsLog(out)
+        for epoch in self.result.history:
+            metrics.append(epoch)
         runio.write_results(out, self.result)
         return out

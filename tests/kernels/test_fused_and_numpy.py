@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnn_tui.config import ModelConfig
+from rnn_tui.config import model_config
 from rnn_tui.core.rollout import roll
 from rnn_tui.kernels import fused_rnn, np_carry
 from rnn_tui.models import registry
@@ -67,7 +67,7 @@ def test_fused_elman_used_only_where_it_pays():
 def test_rnn_forecaster_trains_through_the_fused_layer(monkeypatch):
     """The forecaster's loss and gradients are those of nn.RNN (fused layer on vs off)."""
     torch.manual_seed(0)
-    model = registry.build(ModelSpec(dim=2, seq_len=6), ModelConfig(arch="rnn", hidden_size=8, num_layers=2)).double()
+    model = registry.build(ModelSpec(dim=2, seq_len=6), model_config(arch="rnn", hidden_size=8, num_layers=2)).double()
     x = torch.randn(4, 6, 2, dtype=torch.float64)
     grads = []
     for on in (True, False):
@@ -95,7 +95,7 @@ CARRY_CASES = [
 @pytest.mark.parametrize("dtype,atol", [(torch.float64, 1e-12), (torch.float32, 1e-4)])
 def test_numpy_carry_equals_torch_cells(arch, kw, dtype, atol, monkeypatch):
     torch.manual_seed(0)
-    model = registry.build(ModelSpec(dim=3, seq_len=8), ModelConfig(arch=arch, hidden_size=16, **kw)).to(dtype).eval()
+    model = registry.build(ModelSpec(dim=3, seq_len=8), model_config(arch=arch, hidden_size=16, **kw)).to(dtype).eval()
     with torch.no_grad():
         for name in ("h0", "c0"):
             p = getattr(model, name, None)
@@ -117,7 +117,7 @@ def test_numpy_carry_equals_torch_cells(arch, kw, dtype, atol, monkeypatch):
 
 def test_numpy_carry_not_used_for_a_differentiable_rollout():
     """A multi-step training loss needs gradients through the rollout: the torch loop runs."""
-    model = registry.build(ModelSpec(dim=2, seq_len=4), ModelConfig(arch="lstm", hidden_size=6))
+    model = registry.build(ModelSpec(dim=2, seq_len=4), model_config(arch="lstm", hidden_size=6))
     out = roll(model, torch.randn(2, 4, 2), 5, mode="carry")
     assert out.requires_grad
     out.sum().backward()

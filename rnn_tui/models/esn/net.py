@@ -1,4 +1,5 @@
-"""Echo state network: a fixed random leaky reservoir and a ridge-regression readout in closed form.
+"""Echo state network: a fixed random leaky reservoir and a ridge-regression readout in closed form
+(hyperparameters: rnn_tui.models.esn).
 
     r <- (1 - a) r + a tanh(W r + W_in u + b),   prediction = W_out phi(r) + b_out  (+ u when residual)
 
@@ -16,6 +17,7 @@ import torch
 
 from rnn_tui.errors import UserError
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
+from rnn_tui.models.esn import ESNConfig
 
 BIAS_SCALE = 0.1  # reservoir bias amplitude (uniform in +-BIAS_SCALE)
 _MAX_DRAWS = 100  # redraws of a reservoir whose spectral radius is 0 (tiny, very sparse)
@@ -28,10 +30,9 @@ def spectral_radius(w: torch.Tensor) -> float:
 
 class ESN(Forecaster):
     trainable = False
-    stateful = True
     has_seq = True
 
-    def __init__(self, spec: ModelSpec, cfg):
+    def __init__(self, spec: ModelSpec, cfg: ESNConfig):
         super().__init__(spec)
         dim, n = spec.dim, cfg.hidden_size
         self.leak_rate = float(cfg.leak_rate)
@@ -39,8 +40,6 @@ class ESN(Forecaster):
         self.ridge = float(cfg.ridge)
         self.quadratic = cfg.readout == "quadratic"
         self.residual = bool(cfg.residual)
-        if cfg.readout not in ("linear", "quadratic"):
-            raise ValueError(f"esn readout must be linear or quadratic, got {cfg.readout!r}")
 
         for _ in range(_MAX_DRAWS):
             w = (torch.rand(n, n) * 2 - 1) * (torch.rand(n, n) >= cfg.sparsity)
@@ -143,7 +142,3 @@ class ESN(Forecaster):
         with torch.no_grad():
             self.readout_w.copy_(sol[:-1].T.to(self.readout_w.dtype))
             self.readout_b.copy_(sol[-1].to(self.readout_b.dtype))
-
-
-def build(spec: ModelSpec, cfg) -> Forecaster:
-    return ESN(spec, cfg)

@@ -1,5 +1,6 @@
-"""Bilinear residual network (Fablet et al. 2018): learn the vector field dX/dt = F(X), predict with
-one integration step of size spec.dt (or `substeps` steps of spec.dt / substeps).
+"""Bilinear residual network (Fablet et al. 2018; hyperparameters: rnn_tui.models.rk4): learn the
+vector field dX/dt = F(X), predict with one integration step of size spec.dt (or `substeps` steps
+of spec.dt / substeps).
 
     F(X) = W_out concat[L(X), B1(X) * B2(X)] + b      (L, B1, B2: linear layers of width hidden_size)
     rk4:   X + dt/6 (k1 + 2 k2 + 2 k3 + k4);   euler: X + dt F(X)
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 
 from rnn_tui.models.base import Forecaster, ModelSpec
+from rnn_tui.models.rk4 import RK4Config
 
 
 class BilinearField(nn.Module):
@@ -34,12 +36,10 @@ class BilinearField(nn.Module):
 
 
 class RK4Net(Forecaster):
-    def __init__(self, spec: ModelSpec, cfg):
+    def __init__(self, spec: ModelSpec, cfg: RK4Config):
         super().__init__(spec)
-        if cfg.scheme not in ("rk4", "euler"):
-            raise ValueError(f"rk4 scheme must be rk4 or euler, got {cfg.scheme!r}")
         self.scheme = cfg.scheme
-        self.substeps = int(getattr(cfg, "substeps", 1))
+        self.substeps = cfg.substeps
         self.dt = float(spec.dt) / self.substeps
         self.field = BilinearField(spec.dim, cfg.hidden_size)
 
@@ -67,7 +67,3 @@ class RK4Net(Forecaster):
 
     def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         return self.integrate(y), y
-
-
-def build(spec: ModelSpec, cfg) -> Forecaster:
-    return RK4Net(spec, cfg)

@@ -1,4 +1,5 @@
-"""Recurrent forecasters: rnn, lstm, gru, dense_gru and irnn, one class behind the Forecaster interface.
+"""Recurrent forecasters: rnn, lstm, gru, dense_gru and irnn, one class behind the Forecaster interface
+(hyperparameters: rnn_tui.models.recurrent).
 
 Window (batch, L, D) -> [dense_gru: two per-step ReLU layers] -> stacked recurrent core (dropout
 between layers) -> output head on the last hidden state (optional ReLU layer of `head_size`) -> D,
@@ -16,6 +17,7 @@ from torch import nn
 from rnn_tui.kernels import fused_rnn, np_carry
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
 from rnn_tui.models.heads import output_head
+from rnn_tui.models.recurrent import DenseGRUConfig, RecurrentConfig, RNNConfig
 
 KINDS = ("rnn", "lstm", "gru", "dense_gru", "irnn")
 
@@ -69,12 +71,12 @@ class ElmanRNN(nn.Module):
 class RecurrentForecaster(Forecaster):
     """rnn / lstm / gru / dense_gru / irnn. See the module docstring."""
 
-    stateful = True
     carry_matches_training = False  # trained on windows from a zero state
     has_seq = True
 
-    def __init__(self, spec: ModelSpec, cfg, kind: str):
+    def __init__(self, spec: ModelSpec, cfg: RecurrentConfig):
         super().__init__(spec)
+        kind = cfg.arch
         if kind not in KINDS:
             raise ValueError(f"unknown recurrent architecture {kind!r}; expected one of {', '.join(KINDS)}")
         self.kind = kind
@@ -84,7 +86,7 @@ class RecurrentForecaster(Forecaster):
         self.hidden_size, self.num_layers = hidden, layers
 
         core_in = dim
-        if kind == "dense_gru":
+        if isinstance(cfg, DenseGRUConfig):
             self.pre: nn.Module = nn.Sequential(
                 nn.Linear(dim, cfg.dense_size), nn.ReLU(), nn.Linear(cfg.dense_size, cfg.dense_size), nn.ReLU()
             )
@@ -100,6 +102,7 @@ class RecurrentForecaster(Forecaster):
             self.core = nn.RNN(core_in, hidden, layers, nonlinearity="relu", batch_first=True, dropout=dropout)
             self._identity_init()
         else:  # rnn
+            assert isinstance(cfg, RNNConfig)
             act = cfg.activation
             if act in ("tanh", "relu"):
                 self.core = nn.RNN(core_in, hidden, layers, nonlinearity=act, batch_first=True, dropout=dropout)
@@ -171,7 +174,6 @@ class RecurrentForecaster(Forecaster):
             h = s[0] if self.is_lstm else s
         return with_residual(self.head(h), y, self.residual), _PerLayer(new)
 
-
     def carry_run(self, x: torch.Tensor, horizon: int) -> torch.Tensor | None:
         """The carried-state free run as one tight loop (weights fetched once, fused cells, no
         module calls per step): what makes an O(horizon) rollout cheap. None where no fused cell fits."""
@@ -240,7 +242,3 @@ def _cell_for(core: nn.Module):
     if isinstance(core, nn.RNN):
         return torch.rnn_tanh_cell if core.nonlinearity == "tanh" else torch.rnn_relu_cell
     return None
-
-
-def build(spec: ModelSpec, cfg) -> Forecaster:
-    return RecurrentForecaster(spec, cfg, cfg.arch)

@@ -1,4 +1,4 @@
-"""1-D ConvLSTM for fields (KdV, notes 000).
+"""1-D ConvLSTM for fields (KdV, notes 000; hyperparameters: rnn_tui.models.convlstm).
 
 Each step's field (batch, N) is a 1-channel image of width N. The cell computes its four gates with a
 Conv1d over concat[input, hidden] (`filters` hidden channels, odd `kernel_size`, circular padding
@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
+from rnn_tui.models.convlstm import ConvLSTMConfig
 
 
 class ConvLSTMCell1d(nn.Module):
@@ -36,13 +37,10 @@ class ConvLSTMCell1d(nn.Module):
 
 
 class ConvLSTM(Forecaster):
-    stateful = True
     carry_matches_training = False  # trained on windows from a zero state
     has_seq = True
-    supports_field = True
-    field_only = True
 
-    def __init__(self, spec: ModelSpec, cfg):
+    def __init__(self, spec: ModelSpec, cfg: ConvLSTMConfig):
         super().__init__(spec)
         self.residual = bool(cfg.residual)
         self.filters = cfg.filters
@@ -82,7 +80,3 @@ class ConvLSTM(Forecaster):
     def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         state = self.cell(y.unsqueeze(1), state)
         return with_residual(self._decode(state[0]), y, self.residual), state
-
-
-def build(spec: ModelSpec, cfg) -> Forecaster:
-    return ConvLSTM(spec, cfg)

@@ -1,4 +1,5 @@
-"""Memoryless baseline: an MLP on the flattened window (batch, seq_len * D) -> D.
+"""Memoryless baseline: an MLP on the flattened window (batch, seq_len * D) -> D (hyperparameters:
+rnn_tui.models.mlp).
 
 `num_layers` hidden layers of width `hidden_size` with `activation`, then a linear output; plus the
 last input when `residual`. Rollout uses the base class's window buffer.
@@ -10,15 +11,14 @@ import torch
 from torch import nn
 
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
+from rnn_tui.models.mlp import MLPConfig
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 
 
 class MLP(Forecaster):
-    def __init__(self, spec: ModelSpec, cfg):
+    def __init__(self, spec: ModelSpec, cfg: MLPConfig):
         super().__init__(spec)
-        if cfg.activation not in ACTIVATIONS:
-            raise ValueError(f"mlp activation must be one of {', '.join(ACTIVATIONS)}, got {cfg.activation!r}")
         self.residual = bool(cfg.residual)
         layers: list[nn.Module] = []
         width = spec.seq_len * spec.dim
@@ -39,7 +39,3 @@ class MLP(Forecaster):
     def warmup(self, x: torch.Tensor):
         """The base window buffer, trimmed to the last `seq_len` steps (all the MLP looks at)."""
         return super().warmup(x[:, -self.spec.seq_len :])
-
-
-def build(spec: ModelSpec, cfg) -> Forecaster:
-    return MLP(spec, cfg)

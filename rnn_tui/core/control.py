@@ -1,0 +1,46 @@
+"""Thread-safe handles on a running trainer: stop, pause/resume, and a new learning rate. Another
+thread (the app, a signal handler) sets them; the trainer reads them before every step."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+from rnn_tui.errors import UserError
+
+
+class Control:
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.paused = threading.Event()
+        self._lock = threading.Lock()
+        self._lr: float | None = None
+
+    def request_stop(self) -> None:
+        """Stop at the next step (a paused run is released so that it can stop)."""
+        self.stop.set()
+        self.paused.clear()
+
+    def toggle_pause(self) -> bool:
+        """Pause a running trainer or resume a paused one; returns True when it is now paused."""
+        if self.paused.is_set():
+            self.paused.clear()
+            return False
+        self.paused.set()
+        return True
+
+    def set_lr(self, lr: float) -> None:
+        if not (lr > 0 and math.isfinite(lr)):
+            raise UserError(f"learning rate must be a finite number > 0, got {lr!r}")
+        with self._lock:
+            self._lr = float(lr)
+
+    def take_lr(self) -> float | None:
+        """The learning rate asked for since the last call (None if none)."""
+        with self._lock:
+            lr, self._lr = self._lr, None
+            return lr
+
+    def wait_if_paused(self) -> None:
+        while self.paused.is_set() and not self.stop.is_set():
+            self.stop.wait(0.02)

@@ -1,0 +1,57 @@
+"""The base of every configuration table (torch-free): a frozen pydantic model that rejects unknown
+keys and non-finite numbers, and `ArchConfig`, the base of each architecture's hyperparameters.
+
+Every field is declared with `Field(default, description=..., ge/gt/le/lt=...)`: the description
+is the field's documentation (the app's tooltips), the bounds are checked here and shown in errors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+
+def _not_bool(kind: str, words: str):
+    """true/false is not a number here (pydantic's lax mode would read it as 1/0)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError(kind, f"Input should be {words}")
+        return value
+
+    return BeforeValidator(check)
+
+
+# The number types of settings: lax (a string "64" from the form is 64), but a bool is refused.
+Int = Annotated[int, _not_bool("int_type", "a valid integer")]
+Float = Annotated[float, _not_bool("float_type", "a valid number")]
+
+
+class Section(BaseModel):
+    """A frozen table of settings: unknown keys, NaN and inf are errors; strings are converted
+    (the app's form passes the text of its inputs). Number fields use `Int` and `Float`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class ArchConfig(Section):
+    """One architecture's hyperparameters. A subclass fixes `arch` to a Literal (the tag of the
+    union in config.Config.model), declares its fields, and sets the class-level facts below; its
+    module (a package under rnn_tui.models) has `build(spec, cfg) -> Forecaster`."""
+
+    doc: ClassVar[str] = ""  # one line for lists and the UI
+    supports_field: ClassVar[bool] = False  # can take a 1-D field (KdV)
+    field_only: ClassVar[bool] = False  # only makes sense on a field
+    applies: ClassVar[tuple[str, ...]] = ()  # the hyperparameters it takes (its fields but arch); set below
+
+    arch: str
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.applies = tuple(name for name in cls.model_fields if name != "arch")
+
+
+ARCH_DESCRIPTION = "the architecture; the model fields are its hyperparameters"

@@ -1,0 +1,55 @@
+"""Recurrent forecasters: rnn, lstm, gru, dense_gru and irnn. Their hyperparameters are declared
+here (torch-free); the network is in `net`, imported by `build` only."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
+
+
+class RecurrentConfig(ArchConfig):
+    """What every recurrent architecture takes."""
+
+    hidden_size: Int = Field(64, ge=1, description="units per recurrent layer")
+    num_layers: Int = Field(1, ge=1, description="stacked recurrent layers")
+    dropout: Float = Field(0.0, ge=0, lt=1, description="dropout between stacked layers, in [0, 1)")
+    learn_h0: bool = Field(False, description="learn the initial hidden state instead of starting from zeros")
+    head_size: Int = Field(0, ge=0, description="width of a ReLU dense layer before the output (notes 003: 8); 0 = linear")
+    residual: bool = Field(True, description="predict the increment x[t+1] - x[t] (small for a sampled flow) rather than x[t+1]")
+
+
+class RNNConfig(RecurrentConfig):
+    doc: ClassVar[str] = "vanilla (Elman) RNN, notes 003/004"
+    arch: Literal["rnn"] = Field("rnn", description=ARCH_DESCRIPTION)
+    activation: Literal["tanh", "relu", "sigmoid"] = Field("tanh", description="nonlinearity of the recurrent cell")
+
+
+class LSTMConfig(RecurrentConfig):
+    doc: ClassVar[str] = "long short-term memory, notes 000/003"
+    arch: Literal["lstm"] = Field("lstm", description=ARCH_DESCRIPTION)
+
+
+class GRUConfig(RecurrentConfig):
+    doc: ClassVar[str] = "gated recurrent unit, notes 003"
+    arch: Literal["gru"] = Field("gru", description=ARCH_DESCRIPTION)
+
+
+class DenseGRUConfig(RecurrentConfig):
+    doc: ClassVar[str] = "two dense ReLU layers, then a GRU (notes 003 dnn2_gru2)"
+    arch: Literal["dense_gru"] = Field("dense_gru", description=ARCH_DESCRIPTION)
+    dense_size: Int = Field(32, ge=1, description="width of each of the two ReLU layers before the GRU")
+
+
+class IRNNConfig(RecurrentConfig):
+    doc: ClassVar[str] = "ReLU RNN with identity-initialised recurrent weights, notes 002"
+    arch: Literal["irnn"] = Field("irnn", description=ARCH_DESCRIPTION)
+
+
+def build(spec, cfg: RecurrentConfig):
+    """The RecurrentForecaster for `cfg` (imports torch)."""
+    from rnn_tui.models.recurrent.net import RecurrentForecaster
+
+    return RecurrentForecaster(spec, cfg)

@@ -1,0 +1,114 @@
+"""The configuration panel on its own: tooltips and bounds from the field metadata, per-field and
+cross-field errors on the right row, and the model rows following the chosen architecture."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import Input
+
+from rnn_tui import config as C
+from rnn_tui.models.registry import ARCHS
+from rnn_tui.tui.config_panel import ConfigPanel
+
+SIZE = (120, 80)
+
+
+class PanelApp(App):
+    def __init__(self, cfg: C.Config) -> None:
+        super().__init__()
+        self.cfg = cfg
+
+    def compose(self) -> ComposeResult:
+        yield ConfigPanel(self.cfg, id="config")
+
+    @property
+    def panel(self) -> ConfigPanel:
+        return self.query_one(ConfigPanel)
+
+
+def model_rows(panel: ConfigPanel) -> list[str]:
+    return [k.split(".", 1)[1] for k in panel.rows if k.startswith("model.") and k != "model.arch"]
+
+
+async def test_tooltips_and_placeholders_come_from_the_field_metadata():
+    app = PanelApp(C.load("lorenz63_esn"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        rows = app.panel.rows
+        for key, info in [("train.lr", C.TrainConfig.model_fields["lr"]),
+                          ("model.leak_rate", ARCHS["esn"].model_fields["leak_rate"]),
+                          ("system.noise", C.SystemConfig.model_fields["noise"])]:
+            assert info.description
+            assert rows[key].label.tooltip == info.description
+            assert rows[key].editor.tooltip == info.description
+        assert rows["model.leak_rate"].editor.placeholder == "in (0, 1]"
+        assert rows["train.lr"].editor.placeholder == "> 0"
+        assert rows["model.arch"].label.tooltip == ARCHS["esn"].model_fields["arch"].description
+
+
+async def test_a_bad_bound_is_shown_on_its_row():
+    app = PanelApp(C.load("lorenz63_lstm"))
+    async with app.run_test(size=SIZE) as pilot:
+        row = app.panel.rows["model.hidden_size"]
+        row.editor.value = "0"
+        await pilot.pause()
+        assert row.error == "model.hidden_size must be >= 1, got 0" and row.has_class("-bad")
+        assert app.panel.revalidate() == "model.hidden_size must be >= 1, got 0"
+
+
+async def test_a_cross_field_error_marks_the_row_its_key_names():
+    app = PanelApp(C.load("lorenz63_lstm"))
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.panel
+        panel.rows["train.val_fraction"].editor.value = "0.5"
+        panel.rows["train.test_fraction"].editor.value = "0.45"
+        await pilot.pause()
+        assert "must leave at least 10% for training" in panel.rows["train.val_fraction"].error
+        assert panel.rows["train.test_fraction"].error == "" and not panel.general.display
+        panel.rows["train.test_fraction"].editor.value = "0.1"
+        await pilot.pause()
+        assert panel.rows["train.val_fraction"].error == ""
+        # a field system with a vector architecture: the architecture's row says so
+        panel.rows["system.name"].editor.value = "kdv"
+        await pilot.pause()
+        assert "is a field; model.arch 'lstm' cannot take it (use convlstm)" in panel.rows["model.arch"].error
+
+
+async def test_model_rows_follow_the_architecture_and_keep_shared_values():
+    app = PanelApp(C.load("lorenz63_lstm"))
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.panel
+        assert model_rows(panel) == list(ARCHS["lstm"].applies)
+        panel.rows["model.hidden_size"].editor.value = "12"
+        panel.rows["model.arch"].editor.value = "esn"
+        await pilot.pause()
+        assert model_rows(panel) == list(ARCHS["esn"].applies)
+        shown = [r.key for r in panel.query("#model-fields FieldRow")]
+        assert shown == [f"model.{f}" for f in ARCHS["esn"].applies]  # the old rows are gone from the screen
+        assert panel.rows["model.hidden_size"].value == "12"  # typed, and esn takes it too
+        assert panel.rows["model.leak_rate"].value == repr(ARCHS["esn"]().leak_rate)
+        assert panel.build().model == C.model_config("esn", hidden_size=12)
+        # a model row of the new architecture is checked against its own bounds
+        panel.rows["model.sparsity"].editor.value = "1"
+        await pilot.pause()
+        assert panel.rows["model.sparsity"].error == "model.sparsity must be in [0, 1), got 1"
+        panel.rows["model.sparsity"].editor.value = "0.5"
+        panel.rows["model.arch"].editor.value = "gru"
+        await pilot.pause()
+        assert model_rows(panel) == list(ARCHS["gru"].applies)
+        cfg = panel.build()
+        assert cfg.model == C.model_config("gru", hidden_size=12)
+
+
+async def test_load_rebuilds_the_model_rows():
+    app = PanelApp(C.load("lorenz63_lstm"))
+    async with app.run_test(size=SIZE) as pilot:
+        wanted = C.load("kdv_convlstm", overrides=["model.filters=6"])
+        app.panel.load(wanted)
+        await pilot.pause()
+        assert model_rows(app.panel) == list(ARCHS["convlstm"].applies)
+        assert app.panel.build() == wanted
+        assert isinstance(app.panel.rows["model.filters"].editor, Input) and app.panel.rows["model.filters"].value == "6"
+        app.panel.load(C.Config())
+        await pilot.pause()
+        assert app.panel.build() == C.Config()
