@@ -60,12 +60,29 @@ class RunResult:
         return self.summary.message
 
 
+@dataclass(frozen=True)
+class Divergence:
+    """Where a run stopped on a step that was not finite (that step changed no weights)."""
+
+    epoch: int
+    step: int  # 1-based, within the epoch
+    lr: float  # the learning rate it happened at
+    bad: BadStep
+
+    @property
+    def message(self) -> str:
+        text = f"non-finite {self.bad.what} at epoch {self.epoch}, step {self.step} (train.lr = {self.lr:g})"
+        if self.bad.undone:
+            text += "; the step before it made the weights non-finite and is undone"
+        return text
+
+
 @dataclass
 class EpochOutcome:
-    """What one pass over the training windows gave: the good steps, and why it ended early if it did."""
+    """What one pass over the training windows gave: its good steps, or a divergence, or a cancel."""
 
     steps: list[StepStats]
-    bad: BadStep | None = None
+    divergence: Divergence | None = None
     cancelled: bool = False
 
 
@@ -157,9 +174,11 @@ class Trainer:
         """Train epoch after epoch; returns (status, message)."""
         for epoch in range(1, self.epochs + 1):
             e0 = time.perf_counter()
-            out = self._epoch()
-            if out.bad is not None:
-                return "diverged", self._divergence(out, epoch)
+            out = self._epoch(epoch)
+            if out.divergence is not None:
+                if out.divergence.bad.undone:
+                    self.step -= 1  # the step before it was counted, and is undone
+                return "diverged", out.divergence.message
             if out.cancelled:
                 if out.steps:
                     self._record(epoch, out.steps, float(np.mean([s.loss for s in out.steps])), time.perf_counter() - e0)
@@ -178,7 +197,7 @@ class Trainer:
                 return "finished", f"early stop at epoch {epoch}: no better validation loss for {self.since_best} epochs"
         return "finished", ""
 
-    def _epoch(self) -> EpochOutcome:
+    def _epoch(self, epoch: int) -> EpochOutcome:
         """One pass over the training windows in a fresh random order, batch by batch; the control is
         read before every step (stop, pause, a new learning rate)."""
         perm = self.prep.train_starts[torch.randperm(self.n_train, generator=self.gen).to(self.device)]
@@ -186,9 +205,7 @@ class Trainer:
         for b in range(self.steps_per_epoch):
             self.control.wait_if_paused()
             if self.control.stop.is_set():
-                good, bad = runner.drain()
-                self._take(done, good)
-                return EpochOutcome(done, bad, cancelled=bad is None)
+                return self._drained(epoch, done, cancelled=True)
             lr = self.control.take_lr()
             if lr is not None and self.opt is not None:
                 set_lr(self.opt, lr)
@@ -196,23 +213,20 @@ class Trainer:
             if self.schedule is not None:
                 self.schedule.after_step()
             if runner.pending >= runner.check_every or b == self.steps_per_epoch - 1:
-                good, bad = runner.drain()
-                self._take(done, good)
-                if bad is not None:
-                    return EpochOutcome(done, bad)
+                out = self._drained(epoch, done)
+                if out.divergence is not None:
+                    return out
         return EpochOutcome(done)
 
-    def _take(self, done: list[StepStats], good: list[StepStats]) -> None:
+    def _drained(self, epoch: int, done: list[StepStats], cancelled: bool = False) -> EpochOutcome:
+        """Take the runner's results into this epoch's steps; a bad step ends the epoch (and the run)."""
+        good, bad = self.runner.drain()
         done += good
         if self.runner.optimises:
             self.step += len(good)
-
-    def _divergence(self, out: EpochOutcome, epoch: int) -> str:
-        message = f"non-finite {out.bad.what} at epoch {epoch}, step {len(out.steps) + 1} (train.lr = {current_lr(self.opt):g})"
-        if out.bad.undone:
-            self.step -= 1
-            message += "; the step before it made the weights non-finite and is undone"
-        return message
+        if bad is not None:
+            return EpochOutcome(done, Divergence(epoch, len(done) + 1, current_lr(self.opt), bad))
+        return EpochOutcome(done, cancelled=cancelled)
 
     def _polish(self) -> float:
         model, prep = self.model, self.prep
