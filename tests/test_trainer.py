@@ -353,3 +353,40 @@ def test_step_that_overflows_the_weights_is_undone(monkeypatch):
     assert result.summary.steps == 4
     for name, value in result.model.state_dict().items():
         torch.testing.assert_close(value, clean.model.state_dict()[name], atol=0, rtol=0)
+
+
+def _validation_losses(monkeypatch, values):
+    """Make the trainer's validation losses `values`, epoch by epoch (training is real)."""
+    from rnn_tui.core import trainer as tr
+
+    original, it = tr.mean_loss, iter(values)
+
+    def fake(model, prep, starts, series, *a, **k):
+        if starts is prep.val_starts:
+            return next(it)
+        return original(model, prep, starts, series, *a, **k)
+
+    monkeypatch.setattr(tr, "mean_loss", fake)
+
+
+def test_early_stopping_ends_after_patience_epochs_without_a_better_validation_loss(monkeypatch):
+    _validation_losses(monkeypatch, [1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1])
+    result, seen = collect(tiny("train.epochs=8", "train.early_stop_patience=2", "rollout.every=0"))
+    assert result.status == "finished" and result.summary.epochs_run == 4
+    assert result.message == "early stop at epoch 4: no better validation loss for 2 epochs"
+    assert [e.best_val_loss for e in seen if isinstance(e, ev.EpochEnd)] == [1.0, 0.5, 0.5, 0.5]
+
+
+def test_plateau_schedule_halves_the_learning_rate_when_validation_stalls(monkeypatch):
+    _validation_losses(monkeypatch, [1.0] * 8)
+    result, seen = collect(tiny("train.epochs=8", "train.schedule=plateau", "rollout.every=0"))
+    lrs = [e.lr for e in seen if isinstance(e, ev.EpochEnd)]
+    # patience 2: halved after the third epoch without a better loss (4 and 7); each row is the rate it trained at
+    assert lrs == pytest.approx([1e-3] * 4 + [5e-4] * 3 + [2.5e-4])
+
+
+def test_cosine_schedule_anneals_every_step_to_a_thousandth():
+    result, seen = collect(tiny("train.epochs=4", "train.schedule=cosine", "rollout.every=0"))
+    lrs = [e.lr for e in seen if isinstance(e, ev.EpochEnd)]
+    assert all(a > b for a, b in zip(lrs, lrs[1:]))
+    assert lrs[-1] == pytest.approx(1e-6, rel=1e-6)  # eta_min = lr * 1e-3 after the last step
