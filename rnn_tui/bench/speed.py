@@ -110,9 +110,10 @@ def in_fresh_process(call: str, optional: bool = False):
     code = f"import json\nfrom rnn_tui.bench.speed import *\nprint(json.dumps({call}))\n"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
     if p.returncode != 0:
-        if optional:
-            return None
         last = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        if optional:
+            print(f"bench speed: {call.split('(')[0]} gave no figure: {last}", file=sys.stderr)
+            return None
         raise RuntimeError(f"bench speed: {call.split('(')[0]} failed: {last}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 

@@ -10,6 +10,7 @@ from typing import Iterable
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header
@@ -152,6 +153,12 @@ class RnnTuiApp(App):
         """Timer tick, the one way the trainer's reports reach the screen: move what the run's log
         got since the last tick (its start, epochs, the newest forecast, its end) into the status
         line and the plots, which redraw themselves at a lower rate. Training never waits for this."""
+        try:
+            self._pull()
+        except NoMatches:  # a tick while the app shuts down: its widgets are already gone
+            pass
+
+    def _pull(self) -> None:
         run = self.current
         news = run.log.news() if run is not None else None
         if news is not None:
