@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train without a screen (same as `rnn-tui train`); needs --preset or --config",
     )
     parser.add_argument("--out", metavar="DIR", help="with --headless: where to write the run")
+    parser.add_argument("--force", action="store_true", help="with --headless: write over an existing, non-empty --out")
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="warning",
                         help="what rnn-tui logs: to stderr without a screen, to rnn-tui.log in the data folder with one (default: warning)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -7,6 +7,7 @@ Bad input is a one-line UserError naming the source, the key and, for unknown ke
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic.fields import FieldInfo
 from rnn_tui.errors import UserError, closest
 from rnn_tui.fsutil import atomic_write
 from rnn_tui.paths import data_dir
+from rnn_tui.systems.base import MAX_DT, MAX_STEPS
 from rnn_tui.models import registry
 from rnn_tui.models.hparams import ArchConfig, Float, Int, Section
 
@@ -28,6 +30,8 @@ DEFAULT_ARCH = "lstm"
 ModelConfig = Annotated[Union[registry.CONFIGS], Field(discriminator="arch")]  # type: ignore[valid-type]
 # Every model key of any architecture (a run written by rnn-tui 0.1 lists them all).
 MODEL_KEYS = frozenset(name for cls in registry.CONFIGS for name in cls.model_fields)
+MAX_SEED = 2**32 - 1  # numpy and torch seeds
+CORES = os.cpu_count() or 1
 
 
 class SystemConfig(Section):
@@ -35,10 +39,10 @@ class SystemConfig(Section):
 
     name: str = Field("sine", description="system name (see `rnn-tui data --list`)")
     params: dict[str, Any] = Field(default_factory=dict, description="system parameters overriding its defaults")
-    steps: Int = Field(0, description="samples in the trajectory (>= 2); 0 = the system's default")
-    dt: Float = Field(0.0, ge=0, description="sample step in time units; 0 = the system's default")
-    seed: Int = Field(0, description="seed of stochastic systems (noisy sine) and of the observation noise")
-    noise: Float = Field(0.0, ge=0, description="std of Gaussian observation noise on the training split only (data units)")
+    steps: Int = Field(0, le=MAX_STEPS, description="samples in the trajectory (>= 2); 0 = the system's default")
+    dt: Float = Field(0.0, ge=0, le=MAX_DT, description="sample step in time units; 0 = the system's default")
+    seed: Int = Field(0, ge=0, le=MAX_SEED, description="seed of stochastic systems (noisy sine) and of the observation noise")
+    noise: Float = Field(0.0, ge=0, le=1e6, description="std of Gaussian observation noise on the training split only (data units)")
 
     @field_validator("steps")
     @classmethod
@@ -51,32 +55,32 @@ class SystemConfig(Section):
 class TrainConfig(Section):
     """How the model is trained."""
 
-    seq_len: Int = Field(20, ge=1, description="window length fed to the model")
-    batch_size: Int = Field(32, ge=1, description="windows per optimisation step")
-    epochs: Int = Field(100, ge=1, description="passes over the training windows")
+    seq_len: Int = Field(20, ge=1, le=100_000, description="window length fed to the model")
+    batch_size: Int = Field(32, ge=1, le=1_000_000, description="windows per optimisation step")
+    epochs: Int = Field(100, ge=1, le=10_000_000, description="passes over the training windows")
     lr: Float = Field(1e-3, gt=0, description="learning rate")
     optimizer: Literal["adam", "rmsprop", "sgd"] = Field("adam", description="optimiser; sgd uses `momentum`")
     momentum: Float = Field(0.9, ge=0, description="sgd momentum")
     weight_decay: Float = Field(0.0, ge=0, description="L2 penalty")
     clip_grad_norm: Float = Field(0.0, ge=0, description="clip the gradient norm to this value; 0 = off")
     schedule: Literal["none", "cosine", "plateau"] = Field("none", description="learning-rate schedule")
-    rollout_steps: Int = Field(1, ge=1, description="k: loss over k free-running steps; 1 = teacher forcing")
+    rollout_steps: Int = Field(1, ge=1, le=10_000, description="k: loss over k free-running steps; 1 = teacher forcing")
     seq_loss: bool = Field(False, description="recurrent models: also score the prediction after every window step")
-    lbfgs_steps: Int = Field(0, ge=0, description="full-batch L-BFGS iterations after the last epoch (polish); 0 = off")
+    lbfgs_steps: Int = Field(0, ge=0, le=1_000_000, description="full-batch L-BFGS iterations after the last epoch (polish); 0 = off")
     val_fraction: Float = Field(0.2, ge=0, lt=1, description="fraction of samples for validation (after the training part)")
     test_fraction: Float = Field(0.2, ge=0, lt=1, description="fraction of samples for testing (at the end)")
     early_stop_patience: Int = Field(0, ge=0, description="stop after this many epochs without a better val loss; 0 = off")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train; auto = cuda when present")
     dtype: Literal["float32", "float64"] = Field("float32", description="float64 for very small errors (rk4)")
-    seed: Int = Field(0, description="seed of weights, shuffling and dropout")
-    threads: Int = Field(0, ge=0, description="CPU threads torch may use for this run; 0 = torch's default (all cores)")
+    seed: Int = Field(0, ge=0, le=MAX_SEED, description="seed of weights, shuffling and dropout")
+    threads: Int = Field(0, ge=0, le=CORES, description="CPU threads torch may use for this run (at most the cores); 0 = torch's default (all cores)")
 
 
 class RolloutConfig(Section):
     """The free-running forecast shown and scored."""
 
-    horizon: Int = Field(200, ge=1, description="steps of free-running prediction shown and scored")
-    every: Int = Field(5, ge=0, description="epochs between rollouts during training; 0 = only at the end")
+    horizon: Int = Field(200, ge=1, le=1_000_000, description="steps of free-running prediction shown and scored")
+    every: Int = Field(5, ge=0, le=10_000_000, description="epochs between rollouts during training; 0 = only at the end")
     # "carry" the hidden state (O(horizon)); re-feed the last seq_len states each step as the notes
     # do ("window", O(horizon * seq_len)); "auto": carry where the model was trained that way (ESN,
     # stateless models), re-feed for nets trained on windows from a zero state.
@@ -150,12 +154,17 @@ def bounds_text(info: FieldInfo) -> str:
     """'>= 1', '> 0', 'in [0, 1)', ... or '' for an unbounded field."""
     lo, lo_in, hi, hi_in = bounds(info)
     if lo is not None and hi is not None:
-        return f"in {'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
+        return f"in {'[' if lo_in else '('}{_bound(lo)}, {_bound(hi)}{']' if hi_in else ')'}"
     if lo is not None:
-        return f"{'>=' if lo_in else '>'} {lo:g}"
+        return f"{'>=' if lo_in else '>'} {_bound(lo)}"
     if hi is not None:
-        return f"{'<=' if hi_in else '<'} {hi:g}"
+        return f"{'<=' if hi_in else '<'} {_bound(hi)}"
     return ""
+
+
+def _bound(v) -> str:
+    """An integer bound in full (4294967295), a float one short (1e+06)."""
+    return str(v) if isinstance(v, int) else f"{v:g}"
 
 
 def choices(info: FieldInfo) -> tuple[Any, ...]:
@@ -227,7 +236,7 @@ def _describe(err: dict) -> tuple[str, str]:
     if typ == "literal_error" and info is not None:
         allowed = choices(info)
         return f"{key} must be one of {', '.join(map(str, allowed))}; got {value!r}{closest(str(value), map(str, allowed))}", key
-    if typ in _BOUND_TYPES and info is not None:
+    if (typ in _BOUND_TYPES or typ == "int_parsing_size") and info is not None:
         return f"{key} must be {bounds_text(info)}, got {_got(value)}", key
     if typ == "finite_number":
         return f"{key} must be finite, got {_got(value)}", key
@@ -352,6 +361,9 @@ def validate(cfg: Config, source: str = "configuration") -> None:
     if t.val_fraction + t.test_fraction >= 0.9:
         raise UserError(f"{source}: train.val_fraction + train.test_fraction must leave at least 10% for training", key="train.val_fraction")
     _check_arch_fits_system(cfg.model.arch, s.name, source)
+    from rnn_tui import budget
+
+    budget.check(cfg, source)  # the memory it would need, before anything is allocated
 
 
 # ---------------------------------------------------------------------------------------------

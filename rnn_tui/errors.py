@@ -17,6 +17,19 @@ class UserError(Exception):
         self.key = key
 
 
+class Stopped(Exception):
+    """A long loop (a reservoir run, a free run) saw the run's stop flag set and gave up."""
+
+
+STOP_EVERY = 64  # steps of a long loop between looks at the stop flag
+
+
+def check_stop(stop, step: int) -> None:
+    """Raise Stopped every STOP_EVERY steps once `stop` (a threading.Event, or None) is set."""
+    if stop is not None and step % STOP_EVERY == 0 and stop.is_set():
+        raise Stopped
+
+
 def closest(name: str, valid) -> str:
     """A ' (did you mean X?)' hint for an unknown name, or '' when nothing is close."""
     import difflib

@@ -66,7 +66,7 @@ def test_overrides_with_dotted_keys():
         (["trian.lr=1"], ["[trian]", "did you mean 'train'"]),
         (["train.lr=0"], ["train.lr must be > 0"]),
         (["train.lr=abc"], ["train.lr must be a number"]),
-        (["model.hidden_size=0"], ["model.hidden_size must be >= 1"]),
+        (["model.hidden_size=0"], ["model.hidden_size must be in [1, 4096], got 0"]),
         (["model.arch=lsmt"], ["model.arch must be one of", "did you mean 'lstm'"]),
         (["system.name=lorenz"], ["unknown system 'lorenz'"]),
         (["system.params.sigmaa=3"], ["unknown parameter 'sigmaa'", "sigma"]),
@@ -194,7 +194,7 @@ def test_form_strings_are_converted():
     cfg = config.from_dict({"model": {"arch": "rnn", "hidden_size": "16", "learn_h0": "true"}, "train": {"lr": "3e-3"}}, "form")
     assert cfg.model.hidden_size == 16 and cfg.model.learn_h0 is True and cfg.train.lr == 3e-3
     assert config.check_value("train.lr", "0.5") == 0.5
-    with pytest.raises(UserError, match=r"^model.dense_size must be >= 1, got 0$") as err:
+    with pytest.raises(UserError, match=r"^model.dense_size must be in \[1, 4096\], got 0$") as err:
         config.check_value("model.dense_size", "0", arch="dense_gru")
     assert err.value.key == "model.dense_size"
 

@@ -46,7 +46,7 @@ def test_graph_runner_without_capture_queues_full_batches_and_takes_a_short_one_
 
 def test_closed_form_runner_is_one_fit_that_is_not_an_optimisation_step():
     calls = []
-    runner = ClosedFormRunner(lambda: calls.append("fit"), lambda: 0.5)
+    runner = ClosedFormRunner(lambda: calls.append("fit") or True, lambda: 0.5)
     runner.step(torch.arange(3))
     assert calls == ["fit"] and not runner.optimises and runner.drain()[0][0].loss == 0.5
 

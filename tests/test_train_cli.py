@@ -66,7 +66,7 @@ def test_diverged_run_exits_3_and_still_writes_summary(tmp_path):
         (["--preset", "sine_rnn", "--set", "train.lr=-1"], "train.lr must be > 0"),
         (["--preset", "sine_rnn", "--set", "train.epochz=3"], "did you mean 'epochs'"),
         (["--preset", "sine_rnn", "--set", "train.seq_len=900"], "longer than the training split"),
-        (["--preset", "sine_rnn", "--set", "model.hidden_size=0"], "model.hidden_size must be >= 1"),
+        (["--preset", "sine_rnn", "--set", "model.hidden_size=0"], "model.hidden_size must be in [1, 4096]"),
         (["--preset", "sine_rnn", "--set", "system.name=kdv"], "is a field"),
         ([], "needs --preset"),
     ],

@@ -22,8 +22,21 @@ def register(sub) -> None:
     )
     add_run_options(p)
     p.add_argument("--out", metavar="DIR", help="run folder (default: a new folder under runs/)")
+    p.add_argument("--force", action="store_true", help="write over the run files of an existing, non-empty --out folder")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
+
+
+def _stop_then_interrupt(control):
+    """Ctrl-C asks the run to stop at its next step (the run still writes its files); a second
+    Ctrl-C interrupts at once (exit 130), whatever the run is doing."""
+
+    def handler(signum, frame) -> None:
+        if control.stop.is_set():
+            raise KeyboardInterrupt
+        control.request_stop()
+
+    return handler
 
 
 def run(args) -> int:
@@ -36,6 +49,7 @@ def run(args) -> int:
     from rnn_tui.commands import progress as prog
     from rnn_tui.core import events as ev
     from rnn_tui.core import runio
+    from rnn_tui.core.runfolder import RunFolder
     from rnn_tui.core.trainer import Control, train
     from rnn_tui.crash import crashed
 
@@ -43,32 +57,35 @@ def run(args) -> int:
     if label == "config":
         label = f"{cfg.system.name}_{cfg.model.arch}"
     out_path = Path(args.out) if args.out else runio.new_run_dir(label)
+    folder = RunFolder.claim(out_path, force=getattr(args, "force", False))  # before any work: a taken folder is refused
     source = f"preset {args.preset}" if args.preset else f"file {args.config}"
     progress = prog.make(getattr(args, "quiet", False))
     control = Control()
-    state: dict = {}
 
     def on_event(e) -> None:
         # The run folder is made only once set-up succeeded, so bad input leaves nothing behind.
         if isinstance(e, ev.Started):
-            out = runio.prepare_dir(out_path)
-            runio.write_config(out, cfg, f"Resolved configuration of this run ({source}).\nRepeat it with: rnn-tui train --config {out / 'config.toml'}")
-            state["log"] = runio.MetricsLog(out)
+            folder.start(cfg, f"Resolved configuration of this run ({source}).\nRepeat it with: rnn-tui train --config {out_path / 'config.toml'}")
         elif isinstance(e, ev.EpochEnd):
-            state["log"].append(e)
+            folder.append(e)
         progress(e)
 
-    previous = signal.signal(signal.SIGINT, lambda *_: control.request_stop())
+    previous = signal.signal(signal.SIGINT, _stop_then_interrupt(control))
     try:
         result = train(cfg, on_event, control)
-    except (UserError, KeyboardInterrupt):
+    except UserError:
+        folder.abandon()  # a failure found after set-up: nothing of this run stays behind
+        raise
+    except KeyboardInterrupt:
+        folder.release()
         raise
     except Exception as exc:  # a bug: the full story goes to a crash report, one line to the user
-        raise crashed(exc, cfg, out_path if "log" in state else None) from None
+        folder.release()
+        raise crashed(exc, cfg, out_path if folder.metrics is not None else None) from None
     finally:
         progress.close()
         signal.signal(signal.SIGINT, previous)
-    runio.write_results(out_path, result)
+    folder.finish(result)
     if not getattr(args, "quiet", False):
         print(f"run written to {out_path}", file=sys.stderr)
     return EXIT[result.status]

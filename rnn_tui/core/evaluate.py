@@ -9,14 +9,17 @@ import torch
 from rnn_tui.core import metrics
 from rnn_tui.core.data import Prepared, gather_windows
 from rnn_tui.core.results import VPT, Evaluation, Spread
+from rnn_tui.errors import Stopped
 from rnn_tui.core.rollout import free_run
 
 MAX_STARTS = 200
 MIN_STARTS = 100
 
 
-def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 256, mode: str = "auto") -> Evaluation:
-    """Free-running forecasts from up to MAX_STARTS starts in the held-out split; errors in data units."""
+def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 100, mode: str = "auto",
+             stop=None) -> Evaluation | None:
+    """Free-running forecasts from up to MAX_STARTS starts in the held-out split; errors in data units.
+    None when `stop` (a threading.Event) is set between chunks of starts (stop means stop)."""
     T = prep.clean.shape[0]
     L = prep.seq_len
     if prep.n_test >= 2:
@@ -35,8 +38,13 @@ def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk:
         return Evaluation(split)
     preds = []
     for i in range(0, len(first), chunk):
+        if stop is not None and stop.is_set():
+            return None
         starts = torch.as_tensor(first[i : i + chunk] - L, device=prep.clean.device)
-        preds.append(free_run(model, gather_windows(prep.clean, starts, L), H, mode).double().cpu().numpy())
+        try:
+            preds.append(free_run(model, gather_windows(prep.clean, starts, L), H, mode, stop).double().cpu().numpy())
+        except Stopped:
+            return None
     pred = prep.denormalise(np.concatenate(preds, axis=0))  # (S, H, D)
     idx = first[:, None] + np.arange(H)[None, :]
     truth = prep.traj.values[idx]  # (S, H, D)

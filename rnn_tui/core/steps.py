@@ -169,7 +169,7 @@ class ClosedFormRunner:
     optimises = False
     check_every = 1
 
-    def __init__(self, fit: Callable[[], None], train_loss: Callable[[], float]) -> None:
+    def __init__(self, fit: Callable[[], bool], train_loss: Callable[[], float]) -> None:
         self.fit, self.train_loss = fit, train_loss
         self.done: list[StepStats] = []
 
@@ -178,8 +178,8 @@ class ClosedFormRunner:
         return len(self.done)
 
     def step(self, starts: torch.Tensor) -> None:
-        self.fit()
-        self.done.append(StepStats(self.train_loss(), 0.0))
+        if self.fit():  # False: stopped before the fit was done (nothing to report)
+            self.done.append(StepStats(self.train_loss(), 0.0))
 
     def drain(self) -> tuple[list[StepStats], BadStep | None]:
         out, self.done = self.done, []

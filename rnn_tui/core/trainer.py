@@ -117,6 +117,7 @@ class Trainer:
         self.prep = prepare(cfg, self.device, dtype)
         spec = ModelSpec(dim=self.prep.dim, seq_len=t.seq_len, field=self.prep.traj.kind == "field", dt=self.prep.traj.dt)
         self.model = build(spec, cfg.model).to(device=self.device, dtype=dtype)
+        self.model.check_training_data(self.prep.n_train)  # before Started: a run folder is made only for a run that can train
         if t.threads and self.device.type == "cpu":
             torch.set_num_threads(t.threads)
         self.n_train = len(self.prep.train_starts)
@@ -135,7 +136,7 @@ class Trainer:
         model, prep, t = self.model, self.prep, self.cfg.train
         if not model.trainable:
             self.batch = self.n_train
-            return ClosedFormRunner(lambda: model.fit_closed_form(prep.inputs[: prep.n_train]),
+            return ClosedFormRunner(lambda: model.fit_closed_form(prep.inputs[: prep.n_train], self.control.stop),
                                     lambda: mean_loss(model, prep, prep.train_starts, prep.inputs))
         self.batch = min(t.batch_size, self.n_train)
         params = [p for p in model.parameters() if p.requires_grad]
@@ -216,6 +217,8 @@ class Trainer:
                 out = self._drained(epoch, done)
                 if out.divergence is not None:
                     return out
+        if self.control.stop.is_set() and len(done) < self.steps_per_epoch:  # a step that stopped inside (the closed-form fit)
+            return EpochOutcome(done, cancelled=True)
         return EpochOutcome(done)
 
     def _drained(self, epoch: int, done: list[StepStats], cancelled: bool = False) -> EpochOutcome:
@@ -270,7 +273,9 @@ class Trainer:
             if status == "cancelled":
                 return None, "skipped: the run was cancelled"
             system = get_system(self.cfg.system.name)
-            return evaluate(self.model, self.prep, self.cfg.rollout.horizon, system.lyapunov, mode=self.cfg.rollout.mode), ""
+            scores = evaluate(self.model, self.prep, self.cfg.rollout.horizon, system.lyapunov, mode=self.cfg.rollout.mode,
+                              stop=self.control.stop)
+            return scores, "" if scores is not None else "skipped: the run was stopped during the evaluation"
         except (RuntimeError, ValueError) as exc:  # a model too broken to roll out still gets a summary
             return None, str(exc).splitlines()[0]
 

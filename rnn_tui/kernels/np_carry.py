@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnn_tui.errors import check_stop
+
 ENABLED = True  # tests switch it off to compare with the torch loop
 
 
@@ -175,7 +177,7 @@ class _GRU:
         return h
 
 
-def carry_run(model, y0: torch.Tensor, state: Any, horizon: int) -> torch.Tensor | None:
+def carry_run(model, y0: torch.Tensor, state: Any, horizon: int, stop=None) -> torch.Tensor | None:
     """(B, horizon, D): y0 and the horizon - 1 predictions after it, the state carried from `state`
     (per-layer list of h or (h, c) tensors). None where a part of the model has no numpy form."""
     core = model.core
@@ -201,6 +203,7 @@ def carry_run(model, y0: torch.Tensor, state: Any, horizon: int) -> torch.Tensor
     out[0] = _np(y0)
     residual = model.residual
     for t in range(1, horizon):
+        check_stop(stop, t)
         a = y = out[t - 1]
         for stage in stages:
             a = stage(a)

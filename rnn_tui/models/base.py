@@ -65,9 +65,13 @@ class Forecaster(nn.Module):
         window = torch.cat([state[:, 1:], y.unsqueeze(1)], dim=1)
         return self.forward(window), window
 
-    def fit_closed_form(self, series: torch.Tensor) -> None:  # pragma: no cover - ESN only
-        """For non-trainable models: fit the readout on a training series (T, D)."""
+    def fit_closed_form(self, series: torch.Tensor, stop=None) -> bool:  # pragma: no cover - ESN only
+        """For non-trainable models: fit the readout on a training series (T, D). Returns False,
+        fitting nothing, when `stop` (a threading.Event) is set before the fit is done."""
         raise NotImplementedError
+
+    def check_training_data(self, samples: int) -> None:
+        """Raise UserError at set-up when `samples` training samples cannot train this model."""
 
     def num_params(self) -> int:
         """Number of learned values: trainable parameters (the ESN counts its fitted readout)."""

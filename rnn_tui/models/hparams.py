@@ -48,6 +48,12 @@ class ArchConfig(Section):
 
     arch: str
 
+    def footprint(self, dim: int, seq_len: int, batch: int) -> tuple[int, int]:
+        """(learned or stored values of the model, values kept for one training batch's backward
+        pass): the model's part of the memory estimate made before anything is allocated
+        (rnn_tui/budget.py). An estimate to within a small factor, not an account."""
+        raise NotImplementedError(f"{type(self).__name__} gives no footprint")
+
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)

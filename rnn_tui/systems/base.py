@@ -11,6 +11,8 @@ import numpy as np
 from rnn_tui.errors import UserError, closest
 
 Kind = Literal["flow", "map", "field", "data"]
+MAX_STEPS = 10_000_000  # samples of one trajectory (80 MB a component in float64)
+MAX_DT = 1e6  # sample step in time units
 
 
 @dataclass(frozen=True)
@@ -105,12 +107,13 @@ class System:
         """Validated entry point: resolves parameters, checks steps and dt, and generates."""
         steps = self.steps if steps is None else steps
         dt = self.dt if dt is None else dt
-        if isinstance(steps, bool) or int(steps) != steps or steps < 2:
-            raise UserError(f"steps must be an integer >= 2, got {steps!r}")
-        if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
-            raise UserError(f"dt must be a finite number > 0, got {dt!r}")
+        if isinstance(steps, bool) or int(steps) != steps or not 2 <= steps <= MAX_STEPS:
+            raise UserError(f"steps must be an integer in [2, {MAX_STEPS}], got {steps!r}")
+        if not (isinstance(dt, (int, float)) and math.isfinite(dt) and 0 < dt <= MAX_DT):
+            raise UserError(f"dt must be a number in (0, {MAX_DT:g}], got {dt!r}")
         resolved = self.resolve(params)
-        traj = self.generate(resolved, int(steps), float(dt), int(seed))
+        with np.errstate(all="ignore"):  # an overflow is reported below, in one line, not as warnings
+            traj = self.generate(resolved, int(steps), float(dt), int(seed))
         if not np.all(np.isfinite(traj.values)):
             raise UserError(f"{self.name}: the trajectory is not finite with these parameters")
         return traj

@@ -15,10 +15,15 @@ class ConvLSTMConfig(ArchConfig):
     supports_field: ClassVar[bool] = True
     field_only: ClassVar[bool] = True
     arch: Literal["convlstm"] = Field("convlstm", description=ARCH_DESCRIPTION)
-    filters: Int = Field(16, ge=1, description="channels of the ConvLSTM layer")
-    kernel_size: Int = Field(5, ge=1, description="width of the 1-D convolution (odd)")
+    filters: Int = Field(16, ge=1, le=256, description="channels of the ConvLSTM layer")
+    kernel_size: Int = Field(5, ge=1, le=255, description="width of the 1-D convolution (odd)")
     batch_norm: bool = Field(False, description="batch normalisation after the ConvLSTM layer")
     residual: bool = Field(True, description="predict the increment of the field rather than the field")
+
+    def footprint(self, dim: int, seq_len: int, batch: int) -> tuple[int, int]:
+        f, k = self.filters, self.kernel_size
+        params = 4 * f * (1 + f) * k + 4 * f + 3 * f + 1
+        return params, 4 * batch * seq_len * 4 * f * dim  # dim = grid points of the field
 
     @field_validator("kernel_size")
     @classmethod

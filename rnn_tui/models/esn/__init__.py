@@ -13,15 +13,27 @@ from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
 class ESNConfig(ArchConfig):
     doc: ClassVar[str] = "echo state network: fixed random reservoir, ridge readout in closed form"
     arch: Literal["esn"] = Field("esn", description=ARCH_DESCRIPTION)
-    hidden_size: Int = Field(64, ge=1, description="reservoir size (units)")
-    spectral_radius: Float = Field(0.9, gt=0, description="largest |eigenvalue| of the reservoir matrix")
+    hidden_size: Int = Field(64, ge=1, le=4000, description="reservoir size (units); its eigenvalues are computed once (4000: ~20 s)")
+    spectral_radius: Float = Field(0.9, gt=0, le=1e3, description="largest |eigenvalue| of the reservoir matrix")
     leak_rate: Float = Field(1.0, gt=0, le=1, description="leaky-integration rate in (0, 1]")
-    input_scaling: Float = Field(0.5, gt=0, description="scale of the random input weights")
+    input_scaling: Float = Field(0.5, gt=0, le=1e6, description="scale of the random input weights")
     sparsity: Float = Field(0.9, ge=0, lt=1, description="fraction of reservoir weights that are zero, in [0, 1)")
-    washout: Int = Field(50, ge=0, description="reservoir steps discarded before fitting the readout")
+    washout: Int = Field(50, ge=0, le=10_000_000, description="reservoir steps discarded before fitting the readout")
     ridge: Float = Field(1e-6, ge=0, description="Tikhonov regularisation of the closed-form readout")
     readout: Literal["linear", "quadratic"] = Field("linear", description="readout on r, or on [r, r^2]")
     residual: bool = Field(True, description="predict the increment x[t+1] - x[t] rather than x[t+1]")
+
+
+    def footprint(self, dim: int, seq_len: int, batch: int) -> tuple[int, int]:
+        n = self.hidden_size
+        feats = 2 * n if self.readout == "quadratic" else n
+        # the dense reservoir, its float64 copy for the eigenvalues, and the readout's normal equations
+        return 3 * n * n + n * dim + 2 * (feats + 1) ** 2, 3 * batch * seq_len * n
+
+    def fit_values(self, steps: int) -> int:
+        """Values the closed-form fit holds: the reservoir states of the whole training series, in float64."""
+        feats = 2 * self.hidden_size if self.readout == "quadratic" else self.hidden_size
+        return 2 * steps * (self.hidden_size + feats)
 
 
 def build(spec, cfg: ESNConfig):

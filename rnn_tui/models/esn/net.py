@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from rnn_tui.errors import UserError
+from rnn_tui.errors import Stopped, UserError, check_stop
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
 from rnn_tui.models.esn import ESNConfig
 
@@ -66,14 +66,16 @@ class ESN(Forecaster):
         a = self.leak_rate
         return pre if a == 1.0 else (1 - a) * r + a * pre
 
-    def run_reservoir(self, x: torch.Tensor, r: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Drive with x (batch, T, D) from r (zeros if None): (states after each input (batch, T, N), last r)."""
+    def run_reservoir(self, x: torch.Tensor, r: torch.Tensor | None = None, stop=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Drive with x (batch, T, D) from r (zeros if None): (states after each input (batch, T, N), last r).
+        Raises errors.Stopped when `stop` (a threading.Event) is set (checked every few steps)."""
         if r is None:
             r = x.new_zeros(x.shape[0], self.w.shape[0])
         drive = x @ self.w_in.T + self.b  # input part of every step at once
         states = []
         a = self.leak_rate
         for t in range(x.shape[1]):
+            check_stop(stop, t)
             pre = torch.tanh(r @ self.w.T + drive[:, t])
             r = pre if a == 1.0 else (1 - a) * r + a * pre
             states.append(r)
@@ -109,27 +111,34 @@ class ESN(Forecaster):
 
     # -- closed-form readout -------------------------------------------------------------------
 
-    def training_pairs(self, series: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def check_training_data(self, samples: int) -> None:
+        if samples - 1 <= self.washout:
+            raise UserError(
+                f"esn: the training series has {samples} samples, not more than model.washout + 1 = {self.washout + 1}; "
+                "lower model.washout or use more data"
+            )
+
+    def training_pairs(self, series: torch.Tensor, stop=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Reservoir states and targets used by the fit: drive with series[:-1] from r = 0, drop the
         first `washout` states; state after u_t -> u_{t+1} (or u_{t+1} - u_t when residual)."""
         series = series.to(self.w.device, self.w.dtype)
         if series.dim() != 2 or series.shape[1] != self.spec.dim:
             raise ValueError(f"esn fit needs a (T, {self.spec.dim}) series, got shape {tuple(series.shape)}")
-        if series.shape[0] - 1 <= self.washout:
-            raise UserError(
-                f"esn: the training series has {series.shape[0]} samples, not more than model.washout + 1 = {self.washout + 1}; "
-                "lower model.washout or use more data"
-            )
+        self.check_training_data(series.shape[0])
         with torch.no_grad():
-            states, _ = self.run_reservoir(series[:-1].unsqueeze(0))
+            states, _ = self.run_reservoir(series[:-1].unsqueeze(0), stop=stop)
         states = states[0, self.washout :]
         target = series[1:] - series[:-1] if self.residual else series[1:]
         return states, target[self.washout :]
 
-    def fit_closed_form(self, series: torch.Tensor) -> None:
+    def fit_closed_form(self, series: torch.Tensor, stop=None) -> bool:
         """Ridge readout: [phi(R), 1] W = Y, W = (A^T A + ridge I)^{-1} A^T Y, solved in float64.
-        The ridge penalty covers the bias column too (negligible for small ridge)."""
-        states, target = self.training_pairs(series)
+        The ridge penalty covers the bias column too (negligible for small ridge). False (nothing
+        fitted) when `stop` is set while the reservoir runs (the longest part: ~0.5 ms a step)."""
+        try:
+            states, target = self.training_pairs(series, stop)
+        except Stopped:
+            return False
         feats = self.features(states.double())
         a = torch.cat([feats, feats.new_ones(feats.shape[0], 1)], dim=1)
         y = target.double()
@@ -142,3 +151,4 @@ class ESN(Forecaster):
         with torch.no_grad():
             self.readout_w.copy_(sol[:-1].T.to(self.readout_w.dtype))
             self.readout_b.copy_(sol[-1].to(self.readout_b.dtype))
+        return True

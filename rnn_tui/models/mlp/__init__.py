@@ -13,10 +13,16 @@ from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
 class MLPConfig(ArchConfig):
     doc: ClassVar[str] = "memoryless baseline on the flattened window, notes 001/003"
     arch: Literal["mlp"] = Field("mlp", description=ARCH_DESCRIPTION)
-    hidden_size: Int = Field(64, ge=1, description="width of each hidden layer")
-    num_layers: Int = Field(1, ge=1, description="hidden layers")
+    hidden_size: Int = Field(64, ge=1, le=8192, description="width of each hidden layer")
+    num_layers: Int = Field(1, ge=1, le=16, description="hidden layers")
     activation: Literal["tanh", "relu", "sigmoid"] = Field("tanh", description="nonlinearity of the hidden layers")
     residual: bool = Field(True, description="predict the increment x[t+1] - x[t] rather than x[t+1]")
+
+
+    def footprint(self, dim: int, seq_len: int, batch: int) -> tuple[int, int]:
+        h, width = self.hidden_size, seq_len * dim
+        params = (width + 1) * h + (self.num_layers - 1) * (h + 1) * h + (h + 1) * dim
+        return params, 3 * batch * (width + self.num_layers * h)
 
 
 def build(spec, cfg: MLPConfig):

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from rnn_tui.errors import check_stop
 from rnn_tui.kernels import fused_rnn, np_carry
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
 from rnn_tui.models.heads import output_head
@@ -174,7 +175,7 @@ class RecurrentForecaster(Forecaster):
             h = s[0] if self.is_lstm else s
         return with_residual(self.head(h), y, self.residual), _PerLayer(new)
 
-    def carry_run(self, x: torch.Tensor, horizon: int) -> torch.Tensor | None:
+    def carry_run(self, x: torch.Tensor, horizon: int, stop=None) -> torch.Tensor | None:
         """The carried-state free run as one tight loop (weights fetched once, fused cells, no
         module calls per step): what makes an O(horizon) rollout cheap. None where no fused cell fits."""
         cell = _cell_for(self.core)
@@ -187,7 +188,7 @@ class RecurrentForecaster(Forecaster):
         y, state = self.warmup(x)
         layers = list(_per_layer(state, self.is_lstm, self.num_layers, y, self.hidden_size))
         if forecast:  # not a loss (no gradient): numpy's per-step cost is a fraction of torch's
-            run = np_carry.carry_run(self, y, layers, horizon)
+            run = np_carry.carry_run(self, y, layers, horizon, stop)
             if run is not None:
                 return run
         if cell is None:
@@ -200,7 +201,8 @@ class RecurrentForecaster(Forecaster):
         pre = None if isinstance(self.pre, nn.Identity) else self.pre
         lstm, residual, n_layers = self.is_lstm, self.residual, self.num_layers
         out = [y]
-        for _ in range(horizon - 1):
+        for t in range(1, horizon):
+            check_stop(stop, t)
             h = y if pre is None else pre(y)
             for k in range(n_layers):
                 s = cell(h, layers[k], *weights[k])

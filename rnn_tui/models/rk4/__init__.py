@@ -14,9 +14,15 @@ from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
 class RK4Config(ArchConfig):
     doc: ClassVar[str] = "bilinear residual network, one RK4/Euler step of learned dX/dt (Fablet 2018)"
     arch: Literal["rk4"] = Field("rk4", description=ARCH_DESCRIPTION)
-    hidden_size: Int = Field(64, ge=1, description="width of the linear and of the two bilinear layers of dX/dt")
+    hidden_size: Int = Field(64, ge=1, le=4096, description="width of the linear and of the two bilinear layers of dX/dt")
     scheme: Literal["rk4", "euler"] = Field("rk4", description="integration scheme of the residual network")
-    substeps: Int = Field(1, ge=1, description="steps of the scheme per sample step (1 = one step of dt, as in Fablet 2018)")
+    substeps: Int = Field(1, ge=1, le=1000, description="steps of the scheme per sample step (1 = one step of dt, as in Fablet 2018)")
+
+
+    def footprint(self, dim: int, seq_len: int, batch: int) -> tuple[int, int]:
+        h = self.hidden_size
+        per_step = 4 if self.scheme == "rk4" else 1  # evaluations of the field per substep
+        return 3 * (dim + 1) * h + (2 * h + 1) * dim, 4 * batch * h * 3 * per_step * self.substeps
 
 
 def build(spec, cfg: RK4Config):

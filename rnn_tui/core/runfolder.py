@@ -1,0 +1,113 @@
+"""A run folder owned by one process: never written over by accident, locked while a run writes
+it, marked as running until the run ends, and removed again if the run fails at set-up.
+
+    folder = RunFolder.claim(path, force=False)   # UserError if taken; creates nothing yet
+    folder.start(cfg, header)                     # after set-up: config.toml, summary.json "running", metrics.jsonl
+    folder.append(epoch_event)
+    folder.finish(result) / folder.abandon()      # the run's files / remove what this run made
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+from rnn_tui.core import runio
+from rnn_tui.errors import UserError
+
+LOCK = ".rnn-tui.lock"
+RUN_FILES = ("config.toml", "metrics.jsonl", "summary.json", "rollout.csv", "model.pt")
+
+
+class RunFolder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.created: list[Path] = []  # what this run made (removed by `abandon`)
+        self.made_dir = False
+        self.lock_fd: int | None = None
+        self.metrics: runio.MetricsLog | None = None
+
+    @classmethod
+    def claim(cls, path: str | Path, force: bool = False) -> RunFolder:
+        """Check that the run may write to `path` (before any training): a folder with files in it
+        needs `force`, a folder another run is writing is refused, an unwritable one too."""
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise UserError(f"--out {path}: is a file, not a folder")
+        if path.is_dir():
+            entries = [p.name for p in path.iterdir()]
+            if entries and not force:
+                raise UserError(f"--out {path}: the folder exists and is not empty ({', '.join(sorted(entries)[:3])}"
+                                f"{', …' if len(entries) > 3 else ''}); choose a new folder, or add --force to write over its run files")
+            if not os.access(path, os.W_OK | os.X_OK):
+                raise UserError(f"--out {path}: the folder is not writable")
+        return cls(path)
+
+    def start(self, cfg, header: str) -> None:
+        """Create and lock the folder; write the configuration, a summary saying the run is running
+        (a killed run leaves it so), and an empty metrics.jsonl."""
+        try:
+            self.made_dir = not self.path.exists()
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"--out {self.path}: cannot create the folder: {exc.strerror or exc}") from None
+        self._lock()
+        self._mark_new()
+        runio.write_config(self.path, cfg, header)
+        runio.write_json(self.path / "summary.json", {"status": "running", "system": cfg.system.name, "arch": cfg.model.arch,
+                                                      "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pid": os.getpid()})
+        self.metrics = runio.MetricsLog(self.path)
+
+    def _lock(self) -> None:
+        lock = self.path / LOCK
+        fd = os.open(lock, os.O_CREAT | os.O_WRONLY, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UserError(f"--out {self.path}: another rnn-tui run is writing to this folder") from None
+        self.lock_fd = fd
+        self.created.append(lock)
+
+    def _mark_new(self) -> None:
+        """The run files this run creates (those already there, with --force, are replaced)."""
+        self.created += [self.path / name for name in RUN_FILES if not (self.path / name).exists()]
+
+    def append(self, epoch) -> None:
+        self.metrics.append(epoch)
+
+    def finish(self, result) -> None:
+        """Write the run's results (summary.json replaces the "running" one) and release the lock."""
+        try:
+            runio.write_results(self.path, result)
+        finally:
+            self._unlock()
+
+    def abandon(self) -> None:
+        """Set-up failed after the folder was started: remove what this run made."""
+        for p in self.created:
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+        self._unlock()
+        if self.made_dir:
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass
+
+    def release(self) -> None:
+        """The run stopped without results (a crash): keep its files, drop the lock."""
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
+            try:
+                (self.path / LOCK).unlink()
+            except FileNotFoundError:
+                pass
