@@ -44,6 +44,17 @@ class SystemConfig(Section):
     seed: Int = Field(0, ge=0, le=MAX_SEED, description="seed of stochastic systems (noisy sine) and of the observation noise")
     noise: Float = Field(0.0, ge=0, le=1e6, description="std of Gaussian observation noise on the training split only (data units)")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _absolute_csv_path(cls, data: Any) -> Any:
+        """A CSV file is named relative to where the command ran: keep it absolute, so that the
+        run's config.toml repeats the run from any folder."""
+        if isinstance(data, dict) and data.get("name") == "csv" and isinstance(data.get("params"), dict):
+            path = data["params"].get("path")
+            if isinstance(path, str) and path and not os.path.isabs(path):
+                data = {**data, "params": {**data["params"], "path": os.path.abspath(path)}}
+        return data
+
     @field_validator("steps")
     @classmethod
     def _steps(cls, value: int) -> int:

@@ -200,3 +200,17 @@ def test_ctrl_c_stops_an_esn_and_writes_its_files(tmp_path):
     took = time.monotonic() - sent
     assert proc.returncode == 130 and took < 5.0, (proc.returncode, took)
     assert json.loads((out / "summary.json").read_text())["status"] == "cancelled"
+
+
+def test_a_csv_run_repeats_from_another_folder(tmp_path):
+    data = tmp_path / "work"
+    data.mkdir()
+    t = [i * 0.1 for i in range(400)]
+    (data / "series.csv").write_text("t,x\n" + "".join(f"{a!r},{__import__('math').sin(a)!r}\n" for a in t))
+    p = rnn_tui("train", "--preset", "sine_rnn", *FAST, "--set", "system.name=csv", "--set", "system.steps=0",
+                "--set", "system.params.path=series.csv", "--out", tmp_path / "r1", cwd=data)
+    assert p.returncode == 0, p.stderr
+    saved = config.load(config=tmp_path / "r1" / "config.toml")
+    assert saved.system.params["path"] == str(data / "series.csv")
+    p = rnn_tui("train", "--config", tmp_path / "r1" / "config.toml", "--out", tmp_path / "r2", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
