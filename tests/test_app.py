@@ -17,7 +17,7 @@ from rnn_tui.core import events as ev
 from rnn_tui.core.results import VPT, Evaluation, Forecast, Spread, Summary
 from rnn_tui.tui import app as app_module, worker as worker_module
 from rnn_tui.tui.app import RnnTuiApp
-from rnn_tui.tui.plots import ForecastPlot, GradNormPlot, HorizonPlot, HovmollerPlot, LossPlot, PhasePlot
+from rnn_tui.tui.plots import ForecastPlot, GradNormPlot, HorizonPlot, HovmollerPlot, LossPlot, PhasePlot, _int_ticks
 from rnn_tui.tui.worker import RunLog
 
 SIZE = (160, 50)
@@ -123,14 +123,14 @@ async def test_invalid_fields_block_start_with_their_message():
         assert any("train.lr" in n and "must be a number" in n for n in app.notes)
 
         await set_field(pilot, "train.lr", "-1")
-        assert "train.lr must be > 0" in row.error
+        assert row.error == "must be > 0, got -1"  # its row names the field
         await pilot.press("s")
         assert app.current is None
         assert any("train.lr must be > 0" in n for n in app.notes)
 
         # a system parameter is checked by its Param spec
         await set_field(pilot, "system.params.frequency", "x")
-        assert "frequency" in app.panel.rows["system.params.frequency"].error
+        assert app.panel.rows["system.params.frequency"].error == "needs a number, got 'x'"
         await set_field(pilot, "system.params.frequency", "1.0")
         await set_field(pilot, "train.lr", "0.001")
         assert row.error == "" and not row.has_class("-bad")
@@ -192,7 +192,7 @@ async def test_save_and_load_preset_round_trip(tmp_path, monkeypatch):
         await pilot.press("enter")
         await pilot.pause()
         assert app.panel.build() == wanted
-        assert app.panel.rows["system.params.rho"].value == "30.5"
+        assert app.panel.rows["system.params.rho"].editor.value == "30.5"
         assert app.query_one("#plots").has_class("-phase")  # Lorenz shows its x–z portrait
 
 
@@ -378,7 +378,7 @@ def _epoch(n: int) -> ev.EpochEnd:
 
 def _summary(evaluation: Evaluation | None) -> Summary:
     return Summary("finished", "", "lorenz63", "lstm", 3, 30, 1.0, 1.0, 1.0, 1.0, 100, "cpu", "eager", "float32", 1,
-                   10, 5, {"train": 10, "val": 5, "test": 5}, 1.0, 1.0, evaluation)
+                   10, 5, {"train": 10, "val": 5, "test": 5}, 1.0, 1.0, evaluation=evaluation)
 
 
 def test_run_log_hands_out_each_report_once():
@@ -418,6 +418,47 @@ def test_horizon_plot_reads_the_typed_summary():
     plot.from_summary(_summary(Evaluation("test", 12, 3, (0.1, 0.2, 0.4), vpt)))
     assert plot.source == "test, 12 starts" and plot.curve.tolist() == [0.1, 0.2, 0.4]
     assert plot.vpt == "VPT 1.80 Lyapunov times"
+
+
+def test_free_run_error_is_the_rmse_over_the_horizon():
+    from rnn_tui.tui.status import free_run_rmse, rmse_text
+
+    f = _forecast(1)  # the prediction is the truth + 1 everywhere
+    assert free_run_rmse(f) == pytest.approx(1.0) and rmse_text(free_run_rmse(f)) == "1"
+    t = np.arange(4.0)
+    truth = np.stack([t, -t], axis=1)
+    ramp = Forecast(1, ("x", "y"), t, truth, truth + t[:, None], truth)  # error 0, 1, 2, 3 on both components
+    assert free_run_rmse(ramp) == pytest.approx(np.sqrt(np.mean(t**2)))
+    exploded = Forecast(1, ("x", "y"), t, truth, np.where(t[:, None] > 2, np.inf, truth), truth)
+    assert rmse_text(free_run_rmse(exploded)) == "not finite"
+
+
+def test_epoch_and_step_axes_get_whole_number_ticks():
+    def ticks(lo, hi, n=5):
+        got = []
+        _int_ticks(lambda values, labels: got.extend(zip(values, labels)), lo, hi, n)
+        return got
+
+    assert ticks(1, 3) == [(1.0, "1"), (2.0, "2"), (3.0, "3")]
+    assert [label for _, label in ticks(1, 100)] == ["20", "40", "60", "80", "100"]
+    assert [label for _, label in ticks(1, 1416)] == ["250", "500", "750", "1000", "1250"]
+    assert ticks(1, 1) == [(1.0, "1")]
+    for hi in (2, 7, 13, 99, 300, 12345):
+        got = ticks(1, hi)
+        assert 1 <= len(got) <= 5 and all(v == int(v) and label == str(int(v)) and 1 <= v <= hi for v, label in got)
+
+
+def test_presets_list_whole_sentences(capsys):
+    from rnn_tui.commands import presets
+
+    listed = C.list_presets()
+    for name in listed:
+        text = presets.description(C.preset_path(name))
+        assert text.endswith("."), (name, text)  # a whole sentence, never cut at the comment's line end
+    assert presets.description(C.preset_path("lorenz63_lstm")).endswith("(Fablet et al. 2018's table) and the valid prediction time.")
+    assert presets.run(None) == 0
+    lines = capsys.readouterr().out.splitlines()  # not a terminal: one line each
+    assert len(lines) == len(listed) and all(line.rstrip().endswith(".") for line in lines)
 
 
 def test_bad_preset_is_a_one_line_error_before_any_screen(capsys):

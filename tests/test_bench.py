@@ -23,6 +23,8 @@ def test_bench_speed_quick(tmp_path):
     assert case["ours_vs_reference"] > 0 and case["app_vs_headless"] > 0
     assert [t["threshold_mse"] for t in res["time_to_accuracy"]] == [1e-4, 1e-5]
     assert res["time_to_accuracy"][0]["persistence_mse"] > 0
+    two = res["two_at_once"]
+    assert len(two["steps_per_s"]) == 2 and all(v > 0 for v in two["vs_alone"]) and "two runs at once" in table
     r = res["rollout"]
     assert r["ours_s_per_10k"] > 0 and r["refeed_s_per_10k"] > 0 and r["seq_len"] == 20
     assert res["startup"]["help_s"] > 0 and res["startup"]["first_frame_s"] > 0

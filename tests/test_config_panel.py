@@ -52,8 +52,22 @@ async def test_a_bad_bound_is_shown_on_its_row():
         row = app.panel.rows["model.hidden_size"]
         row.editor.value = "0"
         await pilot.pause()
-        assert row.error == "model.hidden_size must be >= 1, got 0" and row.has_class("-bad")
-        assert app.panel.revalidate() == "model.hidden_size must be >= 1, got 0"
+        allowed = C.bounds_text(ARCHS["lstm"].model_fields["hidden_size"])  # ">= 1" or "in [1, N]"
+        # under its row the message does not repeat the key; on its own (a notification) it names it once
+        assert row.error == f"must be {allowed}, got 0" and row.has_class("-bad")
+        assert str(row.message.render()) == f"must be {allowed}, got 0"
+        assert app.panel.revalidate() == f"model.hidden_size must be {allowed}, got 0"
+        row.editor.value = "64"
+        app.panel.rows["system.noise"].editor.value = "abc"
+        await pilot.pause()
+        assert app.panel.rows["system.noise"].error == "must be a number, got 'abc'"
+        assert app.panel.revalidate() == "system.noise must be a number, got 'abc'"
+        # a system parameter's message (its own wording) is shown the same way
+        app.panel.rows["system.noise"].editor.value = "0"
+        app.panel.rows["system.params.rho"].editor.value = "x"
+        await pilot.pause()
+        assert app.panel.rows["system.params.rho"].error == "needs a number, got 'x'"
+        assert app.panel.revalidate() == "system.params.rho needs a number, got 'x'"
 
 
 async def test_a_cross_field_error_marks_the_row_its_key_names():
@@ -86,12 +100,12 @@ async def test_model_rows_follow_the_architecture_and_keep_shared_values():
         shown = [r.key for r in panel.query("#model-fields FieldRow")]
         assert shown == [f"model.{f}" for f in ARCHS["esn"].applies]  # the old rows are gone from the screen
         assert panel.rows["model.hidden_size"].value == "12"  # typed, and esn takes it too
-        assert panel.rows["model.leak_rate"].value == repr(ARCHS["esn"]().leak_rate)
+        assert panel.rows["model.leak_rate"].value == ARCHS["esn"]().leak_rate
         assert panel.build().model == C.model_config("esn", hidden_size=12)
         # a model row of the new architecture is checked against its own bounds
         panel.rows["model.sparsity"].editor.value = "1"
         await pilot.pause()
-        assert panel.rows["model.sparsity"].error == "model.sparsity must be in [0, 1), got 1"
+        assert panel.rows["model.sparsity"].error == "must be in [0, 1), got 1"
         panel.rows["model.sparsity"].editor.value = "0.5"
         panel.rows["model.arch"].editor.value = "gru"
         await pilot.pause()
@@ -108,7 +122,67 @@ async def test_load_rebuilds_the_model_rows():
         await pilot.pause()
         assert model_rows(app.panel) == list(ARCHS["convlstm"].applies)
         assert app.panel.build() == wanted
-        assert isinstance(app.panel.rows["model.filters"].editor, Input) and app.panel.rows["model.filters"].value == "6"
+        assert isinstance(app.panel.rows["model.filters"].editor, Input) and app.panel.rows["model.filters"].editor.value == "6"
         app.panel.load(C.Config())
         await pilot.pause()
         assert app.panel.build() == C.Config()
+
+
+async def test_an_untouched_form_is_exactly_its_config_for_every_preset():
+    # Floats are shown short, but what the form gives back is the value it was filled with.
+    first, *others = C.list_presets()
+    app = PanelApp(C.load(first))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.panel.build() == C.load(first)
+        for name in others:
+            wanted = C.load(name)
+            app.panel.load(wanted)
+            await pilot.pause()
+            assert app.panel.build() == wanted, name
+            assert app.panel.revalidate() == "", name
+
+
+async def test_floats_are_shown_short_and_kept_exact():
+    cfg = C.load("lorenz63_lstm")
+    app = PanelApp(cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        beta = app.panel.rows["system.params.beta"]
+        assert beta.editor.value == "2.66667" and beta.value == 8 / 3
+        assert "2.6666666666666665" in beta.editor.tooltip  # the exact value, where one looks for it
+        assert app.panel.rows["train.lr"].editor.value == repr(cfg.train.lr)  # already short: as is
+        app.panel.rows["train.lr"].editor.value = "0.002"  # an edit elsewhere leaves beta exact
+        await pilot.pause()
+        built = app.panel.build()
+        assert built.system.params.get("beta", 8 / 3) == 8 / 3 and built.train.lr == 0.002
+        beta.editor.value = "2.5"  # an edit of the field itself is what was typed
+        await pilot.pause()
+        assert app.panel.build().system.params["beta"] == 2.5
+
+
+async def test_steps_and_dt_show_the_systems_default():
+    from rnn_tui.systems import SYSTEMS
+
+    app = PanelApp(C.Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        steps, dt = app.panel.rows["system.steps"], app.panel.rows["system.dt"]
+        sine = SYSTEMS["sine"]
+        assert steps.editor.value == "" and steps.editor.placeholder == f"default {sine.steps}"
+        assert dt.editor.value == "" and dt.editor.placeholder == f"default {sine.dt:.6g}"
+        assert app.panel.build() == C.Config()
+        steps.editor.value = "500"
+        await pilot.pause()
+        assert app.panel.build().system.steps == 500
+        steps.editor.value = ""  # empty again: the default
+        await pilot.pause()
+        assert steps.error == "" and app.panel.build().system.steps == 0
+        steps.editor.value = "1"
+        await pilot.pause()
+        assert steps.error.startswith("must be") and "system.steps" not in steps.error
+        steps.editor.value = ""
+        app.panel.rows["system.name"].editor.value = "lorenz63"
+        await pilot.pause()
+        assert steps.editor.placeholder == f"default {SYSTEMS['lorenz63'].steps}"
+        assert dt.editor.placeholder == "default 0.01"

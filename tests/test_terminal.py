@@ -64,7 +64,9 @@ def test_app_in_tmux(tmp_path):
         seen = epoch_on(screen)
         screen = wait_screen(session, lambda s: epoch_on(s) > seen, 60, "the epoch counter to advance")
         assert "loss (MSE" in screen and "samples/s" in screen
-        assert "device cpu · 1 thread " in screen  # the run's CPU threads beside the device
+        assert re.search(r"device cpu · 1 thread\b", screen)  # the run's CPU threads beside the device (last: no space after)
+        # the one-step loss beside the free-run error (from the first forecast on)
+        screen = wait_screen(session, lambda s: re.search(r"best val \S+\s+free run RMSE \S+", s), 60, "the free-run error")
 
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
         deadline = time.monotonic() + 30

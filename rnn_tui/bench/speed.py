@@ -272,9 +272,33 @@ def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dic
             "app_vs_headless": app["steps_per_s"] / ours["steps_per_s"] if app else None,
         })
     out["time_to_accuracy"] = [time_to_accuracy(th, quick, dev) for th in (1e-4, 1e-5)]
+    out["two_at_once"] = two_at_once(cases(quick)[0], dev, out["cases"][0]["ours"])
     out["rollout"] = rollout_speed(500 if quick else 10_000)
     out["startup"] = startup(quick)
     return out
+
+
+def two_at_once(case: Case, device: str, alone: dict) -> dict:
+    """The first case trained by two fresh processes at the same time, each with the thread count
+    the trainer chooses (as two users' runs, or the app and a headless run, would): each one's
+    steps/s against the same case alone."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "config.toml")
+        with open(path, "w") as fh:
+            fh.write(config.dumps(_cfg(case, device)))
+        code = f"import json\nfrom rnn_tui.bench.speed import *\nprint(json.dumps(MEASURES['ours'](config.load(config={path!r}))))\n"
+        procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outs = [p.communicate(timeout=900) for p in procs]
+    rates = []
+    for p, (stdout, stderr) in zip(procs, outs):
+        if p.returncode != 0:
+            raise RuntimeError(f"bench speed: two at once failed: {(stderr.strip().splitlines() or ['no output'])[-1]}")
+        rates.append(json.loads(stdout.strip().splitlines()[-1])["steps_per_s"])
+    return {"case": case.name, "steps_per_s": rates, "alone_steps_per_s": alone["steps_per_s"],
+            "vs_alone": [r / alone["steps_per_s"] for r in rates]}
 
 
 def _f(x, fmt="{:.2f}"):
@@ -293,6 +317,10 @@ def table(res: dict) -> str:
         lines.append(f"time to val MSE < {t['threshold_mse']:g} (sine, data units; persistence scores {t['persistence_mse']:.2g}): "
                      f"reference {_f(t['reference']['seconds'], '{:.2f} s')} ({_f(t['reference']['epochs'], '{} epochs')}), "
                      f"ours {_f(t['ours']['seconds'], '{:.2f} s')} ({_f(t['ours']['epochs'], '{} epochs')}); speed-up {_f(t['speedup'])}x")
+    two = res["two_at_once"]
+    lines.append(f"two runs at once ({two['case'].split(':')[0]}, threads as the trainer chooses): "
+                 + " and ".join(f"{r:.1f}" for r in two["steps_per_s"]) + f" steps/s, "
+                 + " and ".join(f"{v:.2f}x" for v in two["vs_alone"]) + " of alone")
     r = res["rollout"]
     lines.append(f"rollout, per 10,000 steps (LSTM 64, Lorenz-63): carried state {r['ours_s_per_10k']:.2f} s, "
                  f"re-fed window (seq {r['seq_len']}) {r['refeed_s_per_10k']:.2f} s; speed-up {r['speedup']:.1f}x")

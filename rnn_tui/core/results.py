@@ -138,6 +138,7 @@ class Summary:
     split_samples: dict[str, int]
     wall_time_s: float
     train_time_s: float
+    threads_reason: str = ""  # why that many: "train.threads", "small model", "large step", "1 core free"
     evaluation: Evaluation | None = None  # None when it was skipped or failed (see evaluation_note)
     evaluation_note: str = ""  # why there is no evaluation ("skipped: …" or the error)
 
@@ -171,6 +172,7 @@ class Summary:
             dtype=d.get("dtype", "float32"), threads=d.get("threads"), n_train_windows=int(d.get("n_train_windows", 0)),
             n_val_windows=int(d.get("n_val_windows", 0)), split_samples=dict(d.get("split_samples") or {}),
             wall_time_s=_num(d.get("wall_time_s")), train_time_s=_num(d.get("train_time_s")),
+            threads_reason=d.get("threads_reason", ""),
             evaluation=Evaluation.from_dict(d), evaluation_note=note or "",
         )
 

@@ -21,6 +21,7 @@ import torch
 
 from rnn_tui.config import Config
 from rnn_tui.core import events as ev
+from rnn_tui.core import threads
 from rnn_tui.core.control import Control
 from rnn_tui.core.data import Prepared, prepare
 from rnn_tui.core.evaluate import evaluate
@@ -97,10 +98,14 @@ def pick_device(name: str) -> torch.device:
 def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, control: Control | None = None) -> RunResult:
     """Run one configuration to the end (or to a stop). Raises UserError for bad input found at set-up."""
     threads = torch.get_num_threads()
+    trainer = None
     try:
-        return Trainer(cfg, on_event, control).run()
+        trainer = Trainer(cfg, on_event, control)
+        return trainer.run()
     finally:
-        torch.set_num_threads(threads)  # train.threads applies to this run only
+        torch.set_num_threads(threads)  # the thread count applies to this run only
+        if trainer is not None and trainer.claim is not None:
+            trainer.claim.release()
 
 
 class Trainer:
@@ -118,8 +123,12 @@ class Trainer:
         spec = ModelSpec(dim=self.prep.dim, seq_len=t.seq_len, field=self.prep.traj.kind == "field", dt=self.prep.traj.dt)
         self.model = build(spec, cfg.model).to(device=self.device, dtype=dtype)
         self.model.check_training_data(self.prep.n_train)  # before Started: a run folder is made only for a run that can train
-        if t.threads and self.device.type == "cpu":
-            torch.set_num_threads(t.threads)
+        self.claim = None
+        if self.device.type == "cpu":  # one thread for small steps, never more than other runs leave free
+            work = cfg.model.footprint(self.prep.dim, t.seq_len, min(t.batch_size, len(self.prep.train_starts)))[1]
+            self.claim = threads.choose(t.threads, work)
+            torch.set_num_threads(self.claim.n)
+            self.claim.announce()
         self.n_train = len(self.prep.train_starts)
         self.opt: torch.optim.Optimizer | None = None
         self.runner = self._make_runner()
@@ -154,9 +163,9 @@ class Trainer:
     # -- the run --------------------------------------------------------------------------------
 
     def run(self) -> RunResult:
-        threads = torch.get_num_threads() if self.device.type == "cpu" else None
+        n_threads = self.claim.n if self.claim is not None else None
         self.emit(ev.Started(str(self.device), self.model.num_params(), self.n_train, len(self.prep.val_starts), self.epochs,
-                             self.steps_per_epoch if self.runner.optimises else 0, self.runner.mode, threads))
+                             self.steps_per_epoch if self.runner.optimises else 0, self.runner.mode, n_threads))
         log.info("training %s/%s on %s (%s)", self.cfg.system.name, self.cfg.model.arch, self.device, self.runner.mode)
         self.t0 = time.perf_counter()  # training starts now (creating the optimiser imports torch._dynamo: ~1 s once)
         self.model.train()
@@ -288,7 +297,8 @@ class Trainer:
             final_train_loss=last.train_loss if last else None, final_val_loss=last.val_loss if last else None,
             best_val_loss=self.best_val, final_val_rmse_units=last.val_rmse_units if last else None,
             n_params=self.model.num_params(), device=str(self.device), step_mode=self.runner.mode, dtype=self.cfg.train.dtype,
-            threads=torch.get_num_threads() if self.device.type == "cpu" else None,
+            threads=self.claim.n if self.claim is not None else None,
+            threads_reason=self.claim.reason if self.claim is not None else "",
             n_train_windows=self.n_train, n_val_windows=len(prep.val_starts),
             split_samples={"train": prep.n_train, "val": prep.n_val, "test": prep.n_test},
             wall_time_s=round(time.perf_counter() - self.wall0, 3), train_time_s=round(time.perf_counter() - self.t0, 3),

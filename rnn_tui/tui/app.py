@@ -1,6 +1,10 @@
 """The Textual app: lays out the configuration panel, the live plots and the status line, binds the
 keys, and runs core `train` in a thread worker. A timer reads what the run reported (worker.RunLog)
-and moves it to the screen; plots redraw at a bounded rate, only when new data came."""
+and moves it to the screen; plots redraw at a bounded rate, only when new data came.
+
+The layout follows the terminal's size through classes on the screen (Textual's breakpoints, see
+app.tcss): below 110 columns the configuration panel folds away (f shows it in place of the plots),
+below 32 rows the grid keeps the forecast and two plots, and below MIN_SIZE one line says so."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 
 from rnn_tui import config as C
 from rnn_tui.core.events import Started
@@ -27,20 +31,46 @@ from rnn_tui.tui.worker import News, Run
 REDRAW_S = 0.25  # status line: at most 4 updates a second (plots: see plots.PLOT_S), only when something new came
 STOP_WAIT_S = 30.0  # quitting waits this long at most for the trainer to finish its step
 ENDED = {"finished": "finished: e exports the run", "cancelled": "stopped: e exports the run"}
+MIN_SIZE = (60, 20)  # columns, rows: below this the app shows one line asking for more room
+NARROW = 110  # columns: below this the configuration panel folds away (f shows it instead of the plots)
+
+
+class KeyFooter(Footer):
+    """The footer, each key marked with its action (`-key-start`) so that a narrow screen can leave
+    out the keys it has no room for (app.tcss); `?` and `q` always stay."""
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            action = getattr(widget, "action", None)  # a FooterKey (not exported by textual.widgets)
+            if isinstance(action, str):
+                widget.add_class(f"-key-{action.rsplit('.', 1)[-1]}")
+            yield widget
+
+
+class TooSmall(Static):
+    """Shown instead of the layout when the terminal is smaller than MIN_SIZE."""
+
+    def render(self) -> str:
+        width, height = self.app.size
+        return f"rnn-tui needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]} (this is {width}×{height})"
 
 
 class RnnTuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "rnn-tui"
     AUTO_FOCUS = None  # nothing focused at start, so the letter keys act at once
+    # The screen gets one class per axis from its size; app.tcss lays out each.
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny-w"), (MIN_SIZE[0], "-slim"), (80, "-narrow"), (NARROW, "-medium"), (160, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-tiny-h"), (MIN_SIZE[1], "-short"), (32, "-tall")]
     BINDINGS = [
         Binding("s", "start", "Start"),
-        Binding("p", "pause", "Pause/resume"),
+        Binding("p", "pause", "Pause"),
         Binding("x", "stop", "Stop"),
         Binding("r", "reset", "Reset"),
         Binding("e", "export", "Export"),
         Binding("c", "component", "Component"),
         Binding("o", "one_step", "One-step", show=False),
+        Binding("f", "toggle_panel", "Settings"),
         Binding("m", "maximize_plot", "Maximise"),
         Binding("ctrl+s", "save_preset", "Save preset", priority=True),
         Binding("ctrl+o", "load_preset", "Load preset", priority=True),
@@ -66,7 +96,8 @@ class RnnTuiApp(App):
             yield ConfigPanel(self.cfg, id="config")
             yield PlotGrid(id="plots")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeyFooter()
+        yield TooSmall(id="too-small")
 
     # The main screen's widgets, found once (App.query_one searches the active screen, which may
     # be a modal one, and finds nothing while the app shuts down).
@@ -84,6 +115,7 @@ class RnnTuiApp(App):
 
     def on_mount(self) -> None:
         self._widgets = {cls: self.query_one(cls) for cls in (ConfigPanel, StatusBar, PlotGrid)}
+        self.main_screen = self.screen
         self.sub_title = f"{self.source}: {self.cfg.system.name} · {self.cfg.model.arch}"
         self.plots.show_system(self.cfg.system.name)
         self.redraw_timer = self.set_interval(REDRAW_S, self._redraw)
@@ -125,6 +157,8 @@ class RnnTuiApp(App):
         self.status.reset(cfg.train.epochs)
         self.status.set_state("starting", f"preparing {cfg.system.name} data and the {cfg.model.arch} model…")
         self.panel.set_running(True)
+        if self.panel_shown() and self._narrow():
+            self._show_panel(False)  # the panel stands in for the plots here: show them
         self.worker = self._train(self.current)
 
     def action_pause(self) -> None:
@@ -169,6 +203,7 @@ class RnnTuiApp(App):
                 self.status.update_run(news.epochs[-1])
             if news.forecast is not None:
                 self.plots.set_forecast(news.forecast)
+                self.status.show_forecast(news.forecast)
             if news.ended:
                 self._show_end(run, news)
         self.plots.flush(force=news is not None and news.ended)
@@ -213,7 +248,29 @@ class RnnTuiApp(App):
         plot = self.plots.query_one(ForecastPlot)
         plot.show_one_step = not plot.show_one_step
 
+    def _narrow(self) -> bool:
+        """Fewer than NARROW columns: the panel is folded unless the user opened it."""
+        return self.main_screen.size.width < NARROW
+
+    def panel_shown(self) -> bool:
+        """Whether the configuration panel is on screen (narrow screens fold it unless asked)."""
+        screen = self.main_screen
+        return screen.has_class("-panel-open") if self._narrow() else not screen.has_class("-panel-closed")
+
+    def _show_panel(self, show: bool) -> None:
+        screen = self.main_screen
+        narrow = self._narrow()
+        screen.set_class(show and narrow, "-panel-open")
+        screen.set_class(not show and not narrow, "-panel-closed")
+        if not show and self.focused is not None and self.panel in self.focused.ancestors_with_self:
+            self.set_focus(None)  # a hidden field must not keep the letter keys
+
+    def action_toggle_panel(self) -> None:
+        self._show_panel(not self.panel_shown())
+
     def action_maximize_plot(self) -> None:
+        if self._narrow() and self.panel_shown():
+            self._show_panel(False)  # the panel stands in for the plots here
         focused = self.focused
         if not isinstance(focused, LivePlot):
             focused = self.plots.query_one("#hovmoller" if self.plots.has_class("-field") else "#forecast", LivePlot)

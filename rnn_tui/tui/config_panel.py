@@ -2,10 +2,14 @@
 (description as the tooltip, bounds as the placeholder, Literal choices as a select), the system's
 Param specs and the chosen architecture's hyperparameters. Each field is checked as it is typed
 (config.check_value); the whole form with config.from_dict, so that cross-field rules give the same
-messages as the CLI, and the field at fault is the error's `key`."""
+messages as the CLI, and the field at fault is the error's `key`.
+
+Floats are shown short (`2.66667`, not `2.6666666666666665`), but a field the user did not edit
+gives back the exact value it was filled with: an untouched form is exactly the Config it shows."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic.fields import FieldInfo
@@ -25,6 +29,8 @@ from rnn_tui.systems import SYSTEMS
 FORM = "form"  # the `source` given to from_dict; stripped from messages shown under a field
 # Shown in their own places (the system and architecture selects head their sections).
 SKIP = {"system": {"name", "params"}, "model": {"arch"}}
+# Fields where 0 means "the system's default": shown empty, with the default as the placeholder.
+SYSTEM_DEFAULTS = {"system.steps": "steps", "system.dt": "dt"}
 
 
 class ParseValidator(Validator):
@@ -46,19 +52,52 @@ def strip_source(message: str) -> str:
     return message[len(FORM) + 2 :] if message.startswith(FORM + ": ") else message
 
 
+_PARAM_MESSAGE = re.compile(r"[\w.-]+: parameter '([^']+)' (.+)")  # systems.base.Param.parse's messages
+
+
+def for_row(key: str, message: str) -> str:
+    """A message as shown under its own row, which already names the field: without the key in
+    front ("must be a number, got 'abc'"). A message about several fields is left whole."""
+    message = strip_source(message)
+    for head in (f"{key}: ", f"{key} "):
+        rest = message[len(head) :]
+        if message.startswith(head) and rest[:1].isalpha():
+            return rest
+    m = _PARAM_MESSAGE.fullmatch(message)
+    if m and key.endswith("." + m.group(1)):
+        return m.group(2)
+    return message
+
+
+def in_words(key: str, message: str) -> str:
+    """A field's message where the row is not in sight (a notification): the key named once."""
+    short = for_row(key, message)
+    return message if short == strip_source(message) else f"{key} {short}"
+
+
 def _text(value: Any) -> str:
-    return repr(value) if isinstance(value, float) else str(value)
+    """A value as the form shows it: a float in its shortest exact form when that is short,
+    else rounded to 6 significant digits (the row keeps the exact value until it is edited)."""
+    if isinstance(value, float):
+        short = f"{value:.6g}"
+        return repr(value) if float(short) == value else short
+    return str(value)
 
 
 class FieldRow(Vertical):
     """One setting: its name, an editor (Input, Select or Checkbox) and a line for its error.
 
-    `kind` is "bool", a tuple of choices, or "text" (an Input checked by `parse`)."""
+    `kind` is "bool", a tuple of choices, or "text" (an Input checked by `parse`). `blank` is the
+    value an empty Input stands for (0 for "the system's default"), shown as an empty field.
+    `initial` is the value the row was filled with; while the Input still shows its text, `value`
+    is that exact value (a float is shown rounded, never changed)."""
 
-    def __init__(self, key: str, value: Any, kind: Any, doc: str, parse=None, hint: str = "") -> None:
+    def __init__(self, key: str, value: Any, kind: Any, doc: str, parse=None, hint: str = "", blank: Any = None) -> None:
         super().__init__(classes="field")
-        self.key, self.initial = key, value
+        self.key, self.initial, self.blank = key, value, blank
         self.error = ""
+        self.doc = doc
+        self.shown = self._shown(value)  # the text the value is shown as
         self.label = Label(key.rsplit(".", 1)[-1], classes="field-name")
         self.label.tooltip = doc
         if isinstance(kind, tuple):
@@ -66,10 +105,22 @@ class FieldRow(Vertical):
         elif kind == "bool":
             self.editor = Checkbox("", value=bool(value), compact=True)
         else:
-            self.editor = Input(_text(value), placeholder=hint, validators=[ParseValidator(parse)],
+            def check(raw: str) -> Any:
+                if raw == self.shown:  # as filled in: the exact value is what counts
+                    return parse(self.initial)
+                return parse(self.blank if (blank is not None and not raw.strip()) else raw)
+
+            self.editor = Input(self.shown, placeholder=hint, validators=[ParseValidator(check)],
                                 validate_on=["changed", "submitted"], compact=True)
-        self.editor.tooltip = doc
+        self._show_tooltip()
         self.message = Static("", classes="field-error")
+
+    def _shown(self, value: Any) -> str:
+        return "" if self.blank is not None and value == self.blank else _text(value)
+
+    def _show_tooltip(self) -> None:
+        exact = isinstance(self.initial, float) and self.shown and _text(self.initial) != repr(self.initial)
+        self.editor.tooltip = self.doc + (f" (exactly {self.initial!r})" if exact else "")
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-line"):
@@ -79,12 +130,26 @@ class FieldRow(Vertical):
 
     @property
     def value(self) -> Any:
+        """What the row holds: the exact value it was filled with while its text is unedited, else
+        the text typed (config.from_dict converts it); an empty `blank` field is `blank`."""
         v = self.editor.value
-        return self.initial if v is Select.NULL else v
+        if v is Select.NULL:
+            return self.initial
+        if isinstance(self.editor, Input):
+            if v == self.shown:
+                return self.initial
+            if self.blank is not None and not v.strip():
+                return self.blank
+        return v
 
     def set_value(self, value: Any) -> None:
         self.initial = value
-        self.editor.value = _text(value) if isinstance(self.editor, Input) else value
+        if isinstance(self.editor, Input):
+            self.shown = self._shown(value)
+            self.editor.value = self.shown
+            self._show_tooltip()
+        else:
+            self.editor.value = value
 
     def own_error(self) -> str:
         """The field's own check (type, bounds, parameter range); '' when it passes."""
@@ -130,10 +195,14 @@ class ConfigPanel(VerticalScroll):
 
     # -- building -------------------------------------------------------------------------------
 
-    def _row(self, key: str, value: Any, kind: Any, doc: str, parse=None, hint: str = "") -> FieldRow:
-        row = FieldRow(key, value, kind, doc, parse, hint)
+    def _row(self, key: str, value: Any, kind: Any, doc: str, parse=None, hint: str = "", blank: Any = None) -> FieldRow:
+        row = FieldRow(key, value, kind, doc, parse, hint, blank)
         self.rows[key] = row
         return row
+
+    def _default_hint(self, key: str) -> str:
+        """The placeholder of a field where 0 (empty) means the system's default: that default."""
+        return f"default {_text(getattr(SYSTEMS[self.system_name], SYSTEM_DEFAULTS[key]))}"
 
     def _table_rows(self, section: str, values: dict, arch: str) -> list[FieldRow]:
         """The rows of a section's own fields (for "model", those of `arch`), filled from `values`."""
@@ -149,7 +218,10 @@ class ConfigPanel(VerticalScroll):
             if (isinstance(kind, tuple) and value not in kind) or (kind == "bool" and not isinstance(value, bool)):
                 value = info.default  # a value carried over from another architecture that does not fit
             parse = (lambda raw, key=key: C.check_value(key, raw, arch)) if kind == "text" else None
-            rows.append(self._row(key, value, kind, info.description or "", parse, C.bounds_text(info)))
+            if key in SYSTEM_DEFAULTS:
+                rows.append(self._row(key, value, kind, info.description or "", parse, self._default_hint(key), blank=0))
+            else:
+                rows.append(self._row(key, value, kind, info.description or "", parse, C.bounds_text(info)))
         return rows
 
     def _model_rows(self, arch: str, values: dict) -> list[FieldRow]:
@@ -167,7 +239,7 @@ class ConfigPanel(VerticalScroll):
         for p in system.params:
             value = params.get(p.name, p.default)
             doc = p.doc + (f" (range {p.min:g}..)" if p.min is not None and p.max is None else "")
-            parse = (lambda raw, p=p: None if raw == _text(p.default) else p.parse(raw, system_name))  # defaults are valid
+            parse = (lambda raw, p=p: None if raw == p.default else p.parse(raw, system_name))  # defaults are valid
             rows.append(self._row(f"system.params.{p.name}", value, "text", doc, parse))
         return rows
 
@@ -242,6 +314,8 @@ class ConfigPanel(VerticalScroll):
             del self.rows[key]
         self._swap_rows("#params", self._param_rows(system_name, params))
         self.query_one("#system-doc", Static).update(SYSTEMS[system_name].doc)
+        for key in SYSTEM_DEFAULTS:
+            self.rows[key].editor.placeholder = self._default_hint(key)
 
     def _rebuild_model(self, arch: str, values: dict) -> None:
         """Replace the model rows with those of another architecture (values given are kept)."""
@@ -285,7 +359,7 @@ class ConfigPanel(VerticalScroll):
             err = row.own_error()
             if err:
                 errors[key] = err
-                first = first or (err if err.startswith(key) else f"{key}: {err}")
+                first = first or in_words(key, err)
         general = ""
         if not errors:
             try:
@@ -294,11 +368,11 @@ class ConfigPanel(VerticalScroll):
                 message = strip_source(str(exc))
                 if exc.key in self.rows:
                     errors[exc.key] = message
+                    first = in_words(exc.key, message)
                 else:
-                    general = message
-                first = message
+                    general = first = message
         for key, row in self.rows.items():
-            row.show_error(errors.get(key, ""))
+            row.show_error(for_row(key, errors[key]) if key in errors else "")
         self.general.update(general)
         self.general.display = bool(general)
         return first

@@ -8,6 +8,9 @@ import math
 import time
 
 import numpy as np
+from plotext._dict import color_codes
+from rich.color import Color
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.reactive import var
@@ -96,12 +99,47 @@ def _lin_ticks(setter, lo: float, hi: float, n: int = 5) -> None:
     setter(ticks.tolist(), [f"{v:.3g}" for v in ticks])
 
 
+def _int_ticks(setter, lo: float, hi: float, n: int = 5) -> None:
+    """At most n ticks on whole numbers (epochs, steps), at a round spacing: 1 2 5 10 20 25 50 …"""
+    lo, hi = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
+    if hi <= lo:
+        setter([float(lo)], [str(lo)])
+        return
+    step, k = 1, 0
+    while True:
+        for m in (1, 2, 2.5, 5) if k else (1, 2, 5):
+            step = int(m * 10**k)
+            if hi // step - math.ceil(lo / step) + 1 <= n:
+                ticks = list(range(math.ceil(lo / step) * step, hi + 1, step))
+                setter([float(t) for t in ticks], [str(t) for t in ticks])
+                return
+        k += 1
+
+
+def _legend_fits(height: int, entries: int, xlabel: bool = True) -> bool:
+    """Whether a legend of `entries` lines leaves most of the canvas free (plotext draws it over the
+    canvas's top left corner). Where it does not, the title's coloured words are the legend."""
+    canvas = height - (5 if xlabel else 4)  # title, frame top and bottom, tick labels, axis label
+    return canvas >= 3 * entries + 2
+
+
 class LivePlot(PlotextPlot):
-    """A plot that keeps its data, redraws it in `replot()` and again when resized."""
+    """A plot that keeps its data, redraws it in `replot()` and again when resized. The words of
+    `key` in its title are drawn in their curve's colour (the legend of a plot too small for one)."""
 
     can_focus = True  # so it can be maximised (m) and cycled with tab
-    placeholder = "start training (s) to see this plot"
+    placeholder = "press s to train"
     frame = None  # the last drawn figure (rich Text): what is on screen
+    key: tuple[tuple[str, str], ...] = ()  # (word in the title, plotext colour of its curve)
+
+    @property
+    def small(self) -> bool:
+        """Too few rows for an axis label and a legend: the title says what each colour is."""
+        return self.size.height < 12
+
+    def legend(self, label: str, entries: int) -> str | None:
+        """`label` where a legend of `entries` lines fits, else None (no legend)."""
+        return label if _legend_fits(self.size.height, entries, not self.small) else None
 
     def clear(self) -> None:
         """Forget the data (a reset)."""
@@ -114,13 +152,18 @@ class LivePlot(PlotextPlot):
 
     def title(self, text: str) -> None:
         """Set the title, shortened to the width (plotext drops a title that does not fit)."""
-        room = max(8, self.size.width - 12) if self.size.width else len(text)  # the y labels take some
+        room = max(8, self.size.width - 9) if self.size.width else len(text)  # y tick labels (<= 6) and the frame
         self.plt.title(text if len(text) <= room else text[: room - 1] + "…")
 
     @property
     def points(self) -> int:
         """How many points a line needs at this width (braille: two dots per character cell)."""
         return max(50, 2 * self.size.width)
+
+    @property
+    def ticks(self) -> int:
+        """How many x ticks fit at this width."""
+        return max(2, min(6, self.size.width // 12))
 
     def replot(self) -> None:
         """Clear, plot, refresh. The figure is rebuilt from the kept data inside render(), at the
@@ -138,8 +181,19 @@ class LivePlot(PlotextPlot):
             plt.frame(False)
             plt.xticks([])
             plt.yticks([])
-        self.frame = super().render()
-        return self.frame
+        frame = super().render()
+        if self.has_data():
+            self._colour_key(frame)
+        self.frame = frame
+        return frame
+
+    def _colour_key(self, frame) -> None:
+        """Draw the `key` words of the title (the first line) in their curves' colours."""
+        first = frame.plain.split("\n", 1)[0]
+        for word, colour in self.key:
+            at = first.find(word)
+            if at >= 0:
+                frame.stylize(Style(color=Color.from_ansi(color_codes[colour]), bold=True), at, at + len(word))
 
     def render_lines(self, crop):
         """Textual draws the plot here (plotext's build and the conversion to terminal cells):
@@ -155,6 +209,9 @@ class LivePlot(PlotextPlot):
 
 class LossPlot(LivePlot):
     """Training and validation loss (MSE, normalised units) per epoch, log scale."""
+
+    placeholder = "loss: press s to train"
+    key = (("train", TRUTH), ("validation", MODEL))
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -175,16 +232,20 @@ class LossPlot(LivePlot):
 
     def draw(self) -> None:
         plt = self.plt
-        self.title("loss (MSE, normalised) per epoch")
+        self.title("loss/epoch: train, validation" if self.small else "loss (MSE, normalised): train, validation")
         plt.yscale("log")
-        plt.xlabel("epoch")
+        if not self.small:
+            plt.xlabel("epoch")
         for ys, label, color in ((self.train, "train", TRUTH), (self.val, "validation", MODEL)):
-            _log_line(plt, self.epochs, ys, self.points, label=label, color=color)
+            _log_line(plt, self.epochs, ys, self.points, label=self.legend(label, 2), color=color)
         _log_ticks(plt, self.train + self.val)
+        _int_ticks(plt.xticks, self.epochs[0], self.epochs[-1], self.ticks)
 
 
 class GradNormPlot(LivePlot):
     """Gradient norm (before clipping) at every optimisation step, log scale."""
+
+    placeholder = "gradient norm: press s to train"
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -203,10 +264,12 @@ class GradNormPlot(LivePlot):
         plt = self.plt
         self.title("gradient norm per step")
         plt.yscale("log")
-        plt.xlabel("step")
+        if not self.small:
+            plt.xlabel("step")
         y = _log_line(plt, range(1, len(self.norms) + 1), self.norms, self.points, color="magenta")
         if y:
             _log_ticks(plt, y)
+        _int_ticks(plt.xticks, 1, len(self.norms), self.ticks)
 
 
 class ForecastPlot(LivePlot):
@@ -214,6 +277,7 @@ class ForecastPlot(LivePlot):
     starts (a vertical mark); the true history before it; optionally the one-step predictions.
     Which component, and whether the one-step lines show, are reactive: set them and it redraws."""
 
+    placeholder = "forecast vs truth: press s to train"
     component = var(0, init=False)
     show_one_step = var(False, init=False)
 
@@ -253,20 +317,27 @@ class ForecastPlot(LivePlot):
     def has_data(self) -> bool:
         return self.forecast is not None
 
+    key = (("truth", TRUTH), ("model free run", MODEL), ("one step", ONE_STEP))
+
     def draw(self) -> None:
         f, plt, k = self.forecast, self.plt, self.component % len(self.forecast.names)
-        self.title(f"{f.names[k]}: truth vs model free run (epoch {f.epoch})   [c: next component]")
-        plt.xlabel("t")
+        one_step = " and one step" if self.show_one_step else ""
+        if self.small:
+            self.title(f"{f.names[k]}: truth vs model free run{one_step}, epoch {f.epoch} · c: next")
+        else:
+            self.title(f"{f.names[k]}: truth vs model free run{one_step} (epoch {f.epoch})   [c: next component]")
+            plt.xlabel("t")
+        entries = 3 + bool(self.show_one_step)
         if len(f.history_t):
-            plt.plot(f.history_t.tolist(), f.history[:, k].tolist(), color=MARK, marker="braille", label="truth (input)")
+            plt.plot(f.history_t.tolist(), f.history[:, k].tolist(), color=MARK, marker="braille", label=self.legend("truth (input)", entries))
         t = np.asarray(f.t)
         x, y = _thin(t, np.asarray(f.truth[:, k]), 400)
-        plt.scatter(x.tolist(), y.tolist(), color=TRUTH, marker="dot", label="truth")
+        plt.scatter(x.tolist(), y.tolist(), color=TRUTH, marker="dot", label=self.legend("truth", entries))
         hist = f.history[:, k] if len(f.history_t) else np.zeros(0)
         truth = np.concatenate([f.truth[:, k], hist])
-        lines = [(f.prediction[:, k], MODEL, "model (free run)")]
+        lines = [(f.prediction[:, k], MODEL, self.legend("model (free run)", entries))]
         if self.show_one_step:
-            lines.insert(0, (f.one_step[:, k], ONE_STEP, "model (one step)"))
+            lines.insert(0, (f.one_step[:, k], ONE_STEP, self.legend("model (one step)", entries)))
         finite = np.concatenate([np.asarray(v)[np.isfinite(v)] for v, _, _ in lines])
         lo, hi = _view(truth, finite) if len(finite) else (float(truth.min()), float(truth.max()))
         plt.ylim(lo, hi)
@@ -283,7 +354,8 @@ class ForecastPlot(LivePlot):
 class PhasePlot(LivePlot):
     """Phase portrait of the system's phase pair (e.g. Lorenz x–z): truth vs model free run."""
 
-    placeholder = "phase portrait: appears with the first forecast"
+    placeholder = "phase portrait: press s to train"
+    key = (("truth", TRUTH), ("model free run", MODEL))
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -303,10 +375,10 @@ class PhasePlot(LivePlot):
         r, plt = self.forecast, self.plt
         a, b = self.pair or (0, 1)
         a, b = a % r.truth.shape[1], b % r.truth.shape[1]
-        self.title(f"phase portrait {r.names[a]}–{r.names[b]}")
+        self.title(f"{r.names[a]}–{r.names[b]} phase portrait: truth vs model free run")
         plt.xlabel(r.names[a])
         plt.ylabel(r.names[b])
-        plt.scatter(r.truth[:, a].tolist(), r.truth[:, b].tolist(), color=TRUTH, marker="dot", label="truth")
+        plt.scatter(r.truth[:, a].tolist(), r.truth[:, b].tolist(), color=TRUTH, marker="dot", label=self.legend("truth", 2))
         p = np.asarray(r.prediction)
         ok = np.isfinite(p[:, a]) & np.isfinite(p[:, b])
         if ok.any():
@@ -317,7 +389,7 @@ class PhasePlot(LivePlot):
             plt.ylim(*yl)
             _lin_ticks(plt.xticks, *xl)
             _lin_ticks(plt.yticks, *yl)
-            plt.plot(np.clip(p[ok, a], *xl).tolist(), np.clip(p[ok, b], *yl).tolist(), color=MODEL, marker="braille", label="model (free run)")
+            plt.plot(np.clip(p[ok, a], *xl).tolist(), np.clip(p[ok, b], *yl).tolist(), color=MODEL, marker="braille", label=self.legend("model (free run)", 2))
 
 
 def _colormap(v: np.ndarray, vmax: float) -> list[tuple[int, int, int]]:
@@ -387,6 +459,7 @@ class HovmollerPlot(LivePlot):
             ticks = np.linspace(0, rows - 1, min(4, rows)).round().astype(int)
             t_at = np.interp((ticks + 0.5) * T / rows, np.arange(T), times)
             sub.yticks(ticks.tolist(), [f"{v:.3g}" for v in t_at])
+            _int_ticks(sub.xticks, 0, (cols - 1) * N / cols, max(2, min(5, cols // 8)))
             sub.xlabel("x (grid index)")
             if i == 1:
                 sub.ylabel("t")
@@ -396,7 +469,8 @@ class HorizonPlot(LivePlot):
     """RMSE by forecast horizon (data units). During training: this forecast's error; at the end:
     the test curve over many starts from the summary, with the valid prediction time for chaotic systems."""
 
-    placeholder = "RMSE by horizon: appears with the first forecast"
+    placeholder = "free-run RMSE: press s to train"
+    key = (("free-run", MODEL),)
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -424,16 +498,18 @@ class HorizonPlot(LivePlot):
 
     def draw(self) -> None:
         plt = self.plt
-        title = f"RMSE by horizon ({self.source})"
+        title = "free-run RMSE by horizon" + ("" if self.small else f" ({self.source})")
         if self.vpt:  # the valid prediction time first: it is what a reader looks for
             title = f"{self.vpt} · " + title
         self.title(title)
         plt.yscale("log")
-        plt.xlabel("steps ahead")
+        if not self.small:
+            plt.xlabel("steps ahead")
         y = _log_line(plt, range(1, len(self.curve) + 1), self.curve.tolist(), self.points, reduce=_thin,
-                      color=MODEL, label="model (free run)")
+                      color=MODEL, label=self.legend("model (free run)", 1))
         if y:
             _log_ticks(plt, y)
+        _int_ticks(plt.xticks, 1, len(self.curve), self.ticks)
 
 
 class PlotGrid(Grid):

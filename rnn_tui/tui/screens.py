@@ -7,7 +7,7 @@ import re
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.validation import Regex
 from textual.widgets import Button, Input, Label, Markdown, OptionList
@@ -30,6 +30,7 @@ fed back as inputs) against the **true** trajectory, from where prediction start
 | `c` | next component in the forecast plot |
 | `o` | show / hide the one-step predictions in the forecast plot |
 | `m` | maximise the focused plot (`tab` moves focus, `escape` restores) |
+| `f` | show / hide the settings (below 110 columns they fold away and `f` shows them instead of the plots) |
 | `ctrl+s` | save the configuration as a preset |
 | `ctrl+o` | load a preset (also in the command palette, `ctrl+p`) |
 | `escape` | leave a field (so the letter keys act again) |
@@ -38,9 +39,14 @@ fed back as inputs) against the **true** trajectory, from where prediction start
 
 **Editing.** Fields are checked as you type; a bad one is marked with its reason and training will
 not start until it is fixed. While training runs, only the learning rate can be edited: press
-`enter` in the field and it applies at the next optimisation step.
+`enter` in the field and it applies at the next optimisation step. An empty `steps` or `dt` is the
+system's own (shown greyed); long numbers are shown to 6 digits, and a field you do not edit keeps
+its exact value (its tooltip shows it).
 
-**Plots.** Losses are MSE in normalised units (log scale). The forecast and phase portrait are in
+**Plots.** The status line puts the best validation loss (one step ahead, from true inputs) beside
+the RMSE of the latest **free-running** forecast: the gap between the two is the lesson. Where a
+plot is too small for a legend, the coloured words of its title say which curve is which.
+Losses are MSE in normalised units (log scale). The forecast and phase portrait are in
 data units. *RMSE by horizon* shows the error of the latest forecast during training and, once the
 run ends, the test-split curve over many starting points; for chaotic systems its title gives the
 valid prediction time (VPT) in Lyapunov times. Field systems (KdV) show a Hovmöller (space-time) plot.
@@ -49,11 +55,12 @@ valid prediction time (VPT) in Lyapunov times. Field systems (KdV) show a Hovmö
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    AUTO_FOCUS = "#help-box"  # so the arrow keys and page up/down scroll it on a small terminal
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help-box", classes="dialog"):
+        with VerticalScroll(id="help-box", classes="dialog"):
+            yield Label("escape closes · ↑ ↓ scroll", classes="hint")
             yield Markdown(HELP)
-            yield Label("escape closes", classes="hint")
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

@@ -1,16 +1,20 @@
-"""The status line: run state, epoch N/M with a progress bar and time left, throughput, device and
-CPU threads, the best validation loss, and a second line for the latest message (errors, divergence)."""
+"""The status line: run state, epoch N/M, the best validation loss (one step ahead) beside the
+free-running forecast's error (the gap between them is the lesson), a progress bar and time left,
+throughput, device and CPU threads, and a second line for the latest message (errors, divergence).
+The first four come first: a narrow terminal hides the rest (app.tcss)."""
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.widgets import Label, ProgressBar, Static
 
-HINT = "press s to start training · ? for help"
+HINT = "press s to start training · f shows or hides the settings · ? for help"
 
 
 def _duration(seconds: float) -> str:
@@ -22,6 +26,19 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def free_run_rmse(forecast) -> float:
+    """RMSE of a free-running forecast (core results.Forecast) over its whole horizon, in data
+    units; inf where it is not finite (the free run exploded)."""
+    per_step = forecast.rmse_by_step()
+    if not len(per_step) or not np.all(np.isfinite(per_step)):
+        return math.inf
+    return float(np.sqrt(np.mean(per_step**2)))
+
+
+def rmse_text(value: float) -> str:
+    return f"{value:.3g}" if math.isfinite(value) else "not finite"
 
 
 def device_text(device: str, threads: int | None) -> str:
@@ -42,17 +59,19 @@ class StatusBar(Vertical):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.texts: dict[str, str] = {"#state": "idle", "#epoch": "epoch –", "#device": "device –", "#best": "best val –"}
+        self.texts: dict[str, str] = {"#state": "idle", "#epoch": "epoch –", "#device": "device –", "#best": "best val –",
+                                      "#freerun": ""}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="status-line"):
             yield Label("idle", id="state", classes="state-idle")
             yield Label("epoch –", id="epoch")
+            yield Label("best val –", id="best")
+            yield Label("", id="freerun")
             yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="progress")  # percentage in #epoch: no layout passes
             yield Label("", id="eta")
             yield Label("", id="speed")
             yield Label("device –", id="device")
-            yield Label("best val –", id="best")
         yield Static(HINT, id="note")
 
     def _set(self, wid: str, text: str) -> None:
@@ -83,9 +102,13 @@ class StatusBar(Vertical):
         self.device = "–"  # until the next run reports where it trains
         self._set("#epoch", f"epoch 0/{epochs}" if epochs else "epoch –")
         self.query_one("#progress", ProgressBar).update(total=max(1, epochs), progress=0)
-        for wid in ("#eta", "#speed"):
+        for wid in ("#eta", "#speed", "#freerun"):
             self._set(wid, "")
         self._set("#best", "best val –")
+
+    def show_forecast(self, forecast) -> None:
+        """From the latest core Forecast: its free-running error, beside the one-step best val."""
+        self._set("#freerun", f"free run RMSE {rmse_text(free_run_rmse(forecast))}")
 
     def update_run(self, e) -> None:
         """From the latest core EpochEnd event."""
@@ -94,11 +117,11 @@ class StatusBar(Vertical):
         left = (e.epochs - e.epoch) * e.elapsed_s / max(1, e.epoch)
         self._set("#eta", f"{_duration(left)} left" if e.epoch < e.epochs else "")
         self._set("#speed", f"{e.samples_per_s:,.0f} samples/s")
-        best = f"{e.best_val_loss:.3e}" if math.isfinite(e.best_val_loss) else "–"
+        best = f"{e.best_val_loss:.3g}" if math.isfinite(e.best_val_loss) else "–"
         self._set("#best", f"best val {best}")
 
     @property
     def text(self) -> str:
         """The status line as plain text (for tests and the terminal test)."""
-        parts = [self.texts.get(w, "") for w in ("#state", "#epoch", "#eta", "#speed", "#device", "#best")]
+        parts = [self.texts.get(w, "") for w in ("#state", "#epoch", "#best", "#freerun", "#eta", "#speed", "#device")]
         return "  ".join(p for p in parts if p) + " | " + self.note
