@@ -5,12 +5,28 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 from pathlib import Path
 
 from rnn_tui.paths import data_dir
 
 LEVELS = ("debug", "info", "warning", "error")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _Stderr(logging.StreamHandler):
+    """To whatever sys.stderr is when a record is written (it may be replaced after set-up)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
 
 
 def log_file() -> Path:
@@ -34,7 +50,7 @@ def setup(level: str = "warning", to_file: bool = False) -> Path | None:
         except OSError:
             handler, path = logging.NullHandler(), None
     else:
-        handler = logging.StreamHandler()
+        handler = _Stderr()
     handler.setFormatter(logging.Formatter(FORMAT))
     logger.addHandler(handler)
     return path

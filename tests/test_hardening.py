@@ -28,6 +28,23 @@ def rnn_tui(*args, **kw):
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=120, **kw)
 
 
+class Ran:
+    def __init__(self, returncode: int, stderr: str) -> None:
+        self.returncode, self.stderr = returncode, stderr
+
+
+@pytest.fixture
+def cli(capsys):
+    """`rnn-tui ARGS` in this process (no interpreter start-up): (exit code, stderr)."""
+    from rnn_tui.cli import main
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        return Ran(code, capsys.readouterr().err)
+
+    return run
+
+
 @pytest.mark.parametrize(
     "preset, overrides, key",
     [
@@ -68,10 +85,9 @@ def test_the_memory_estimate_passes_every_preset_and_says_what_weighs():
 
 def test_absurd_sizes_fail_at_once_with_little_memory_headless_and_in_the_data_command(tmp_path):
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    for args in (["train", "--preset", "lorenz63_esn", "--set", "model.hidden_size=200000", "--out", tmp_path / "r"],
-                 ["train", "--preset", "lorenz63_lstm", "--set", "model.hidden_size=4096", "--set", "train.batch_size=100000"],
-                 ["data", "sine", "--steps", "1000000000", "--out", tmp_path / "s.csv"],
-                 ["data", "lorenz63", "--steps", "10", "--dt", "1e308", "--out", tmp_path / "l.csv"]):
+    for args in (["train", "--preset", "lorenz63_lstm", "--set", "model.hidden_size=4096", "--set", "train.batch_size=100000",
+                  "--out", tmp_path / "r"],
+                 ["data", "sine", "--steps", "1000000000", "--out", tmp_path / "s.csv"]):
         p = rnn_tui(*args)
         lines = p.stderr.strip().splitlines()
         assert p.returncode == 2 and len(lines) == 1 and lines[0].startswith("rnn-tui: error:"), p.stderr
@@ -87,38 +103,43 @@ def _tree(folder: Path) -> dict:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def test_an_existing_folder_is_never_written_over_without_force(tmp_path):
+def test_dt_that_overflows_is_one_line_without_warnings(tmp_path, cli):
+    p = cli("data", "lorenz63", "--steps", "10", "--dt", "1e308", "--out", tmp_path / "l.csv")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "dt must be" in p.stderr
+
+
+def test_an_existing_folder_is_never_written_over_without_force(tmp_path, cli):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "config.toml").write_text("# my own notes\n")
     (out / "data.csv").write_text("t,x\n0,1\n")
     before = _tree(out)
-    p = rnn_tui("train", "--preset", "sine_rnn", *FAST, "--out", out)
+    p = cli("train", "--preset", "sine_rnn", *FAST, "--out", out)
     assert p.returncode == 2 and "not empty" in p.stderr and "--force" in p.stderr
     assert _tree(out) == before  # byte for byte
-    p = rnn_tui("train", "--preset", "sine_rnn", *FAST, "--out", out, "--force")
+    p = cli("train", "--preset", "sine_rnn", *FAST, "--out", out, "--force", "--quiet")
     assert p.returncode == 0, p.stderr
     assert (out / "data.csv").read_text() == "t,x\n0,1\n"  # --force replaces run files only
     assert json.loads((out / "summary.json").read_text())["status"] == "finished"
     assert not (out / ".rnn-tui.lock").exists()
 
 
-def test_a_folder_another_run_is_writing_is_refused(tmp_path):
+def test_a_folder_another_run_is_writing_is_refused(tmp_path, cli):
     out = tmp_path / "busy"
     out.mkdir()
     fd = os.open(out / ".rnn-tui.lock", os.O_CREAT | os.O_WRONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)  # what a running rnn-tui holds
     try:
-        p = rnn_tui("train", "--preset", "sine_rnn", *FAST, "--out", out, "--force")
+        p = cli("train", "--preset", "sine_rnn", *FAST, "--out", out, "--force")
     finally:
         os.close(fd)
     assert p.returncode == 2 and "another rnn-tui run is writing to this folder" in p.stderr
     assert sorted(x.name for x in out.iterdir()) == [".rnn-tui.lock"]  # nothing else was written
 
 
-def test_a_failure_found_at_set_up_leaves_no_folder(tmp_path):
+def test_a_failure_found_at_set_up_leaves_no_folder(tmp_path, cli):
     out = tmp_path / "esn"
-    p = rnn_tui("train", "--preset", "lorenz63_esn", "--set", "system.steps=2000", "--set", "model.washout=5000",
+    p = cli("train", "--preset", "lorenz63_esn", "--set", "system.steps=2000", "--set", "model.washout=5000",
                 "--set", "model.hidden_size=20", "--set", "train.seq_len=10", "--out", out)
     assert p.returncode == 2 and "model.washout" in p.stderr and "Traceback" not in p.stderr
     assert not out.exists()
@@ -139,11 +160,11 @@ def test_a_killed_run_leaves_a_folder_that_reads_as_running(tmp_path):
     assert summary["status"] == "running" and summary["arch"] == "rnn" and summary["pid"] == proc.pid
 
 
-def test_run_files_are_readable_by_others_under_the_usual_umask(tmp_path):
+def test_run_files_are_readable_by_others_under_the_usual_umask(tmp_path, cli):
     out = tmp_path / "r"
     old = os.umask(0o022)
     try:
-        p = rnn_tui("train", "--preset", "sine_rnn", *FAST, "--out", out)
+        p = cli("train", "--preset", "sine_rnn", *FAST, "--out", out, "--quiet")
     finally:
         os.umask(old)
     assert p.returncode == 0, p.stderr
@@ -202,15 +223,17 @@ def test_ctrl_c_stops_an_esn_and_writes_its_files(tmp_path):
     assert json.loads((out / "summary.json").read_text())["status"] == "cancelled"
 
 
-def test_a_csv_run_repeats_from_another_folder(tmp_path):
+def test_a_csv_run_repeats_from_another_folder(tmp_path, cli, monkeypatch):
     data = tmp_path / "work"
     data.mkdir()
     t = [i * 0.1 for i in range(400)]
     (data / "series.csv").write_text("t,x\n" + "".join(f"{a!r},{__import__('math').sin(a)!r}\n" for a in t))
-    p = rnn_tui("train", "--preset", "sine_rnn", *FAST, "--set", "system.name=csv", "--set", "system.steps=0",
-                "--set", "system.params.path=series.csv", "--out", tmp_path / "r1", cwd=data)
+    monkeypatch.chdir(data)
+    p = cli("train", "--preset", "sine_rnn", *FAST, "--set", "system.name=csv", "--set", "system.steps=0",
+            "--set", "system.params.path=series.csv", "--out", tmp_path / "r1", "--quiet")
     assert p.returncode == 0, p.stderr
     saved = config.load(config=tmp_path / "r1" / "config.toml")
     assert saved.system.params["path"] == str(data / "series.csv")
-    p = rnn_tui("train", "--config", tmp_path / "r1" / "config.toml", "--out", tmp_path / "r2", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    p = cli("train", "--config", tmp_path / "r1" / "config.toml", "--out", tmp_path / "r2", "--quiet")
     assert p.returncode == 0, p.stderr
