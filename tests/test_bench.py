@@ -43,7 +43,7 @@ def test_bench_skill_quick(tmp_path):
     assert {(r["preset"], r["seq_len"]) for r in lv} == {(p, s) for p in ("lotka_volterra_rnn", "lotka_volterra_lstm") for s in (1, 10)}
     assert all(isinstance(r["stays_positive"], bool) and r["amplitude_error"] >= 0 for r in lv)
     assert set(res["kdv"]["relative_l2_at_frame"]) <= {"10", "50"}
-    assert [r["preset"] for r in res["sines"]["rows"]] == ["sine_rnn", "noisy_sine_rnn"]
+    assert [r["preset"] for r in res["sines"]["rows"]] == ["sine_rnn", "sine_lstm", "noisy_sine_rnn"]
 
 
 def test_bench_speed_on_cuda_without_a_gpu_is_one_clear_line():

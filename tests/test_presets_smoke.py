@@ -10,6 +10,7 @@ from rnn_tui.core.trainer import train
 
 SHRINK = {
     "sine_rnn": [],
+    "sine_lstm": ["model.hidden_size=16"],
     "noisy_sine_rnn": [],
     "oscillator_lstm": ["system.steps=600", "model.hidden_size=16"],
     "lotka_volterra_rnn": ["system.steps=600"],

@@ -36,6 +36,7 @@ QUICK = {  # tiny sizes for the test suite: checks structure, not skill
     "lotka_volterra_lstm": ["train.epochs=2", "model.hidden_size=8"],
     "kdv_convlstm": ["system.steps=80", "train.epochs=1", "model.filters=4"],
     "sine_rnn": ["train.epochs=2"],
+    "sine_lstm": ["train.epochs=2", "model.hidden_size=8"],
     "noisy_sine_rnn": ["train.epochs=2"],
 }
 
@@ -127,7 +128,7 @@ def kdv(quick: bool) -> dict:
 
 def sines(quick: bool) -> dict:
     rows = []
-    for preset in ("sine_rnn", "noisy_sine_rnn"):
+    for preset in ("sine_rnn", "sine_lstm", "noisy_sine_rnn"):
         result, seconds = _run(preset, [], quick)
         r = result.forecast
         rows.append({"preset": preset, "rollout_rmse": float(np.sqrt(np.mean((r.prediction - r.truth) ** 2))),
