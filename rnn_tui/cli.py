@@ -13,7 +13,7 @@ from rnn_tui import __version__
 from rnn_tui.errors import UserError
 
 # Sub-command modules under rnn_tui.commands, imported only when their parser is built.
-COMMANDS = ("data", "train", "presets", "bench")
+COMMANDS = ("data", "train", "runs", "presets", "bench")
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", metavar="DIR", help="with --headless: where to write the run")
     parser.add_argument("--force", action="store_true", help="with --headless: write over an existing, non-empty --out")
+    parser.add_argument("--runs", metavar="DIR", help="the runs folder where every run is kept (default: $RNN_TUI_RUNS or ./runs)")
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="warning",
                         help="what rnn-tui logs: to stderr without a screen, to rnn-tui.log in the data folder with one (default: warning)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

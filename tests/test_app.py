@@ -283,10 +283,17 @@ async def test_export_writes_the_headless_files(tmp_path, monkeypatch):
         await wait_for(pilot, lambda: app.status.state == "finished", what="the run")
         await pilot.press("e")
         await wait_for(pilot, lambda: any("exported to" in n for n in app.notes), what="the export")
-    (out,) = list((tmp_path / "runs").iterdir())
-    assert {p.name for p in out.iterdir()} >= {"config.toml", "metrics.jsonl", "summary.json", "rollout.csv", "model.pt"}
-    assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
-    assert C.load(config=out / "config.toml") == app.current.cfg
+    (kept,) = list((tmp_path / "runs").iterdir())  # every run is kept in the runs folder (RNN_TUI_RUNS here)
+    (out,) = list((tmp_path / "exports").iterdir())  # and e writes a copy elsewhere
+    assert kept == app.current.kept and "kept as" in app.status.note
+    for folder in (kept, out):
+        assert {p.name for p in folder.iterdir()} >= {"config.toml", "metrics.jsonl", "summary.json", "rollout.csv", "model.pt"}
+        assert len((folder / "metrics.jsonl").read_text().splitlines()) == 3
+        assert C.load(config=folder / "config.toml") == app.current.cfg
+    from rnn_tui.core import library
+
+    (row,) = library.scan(tmp_path / "runs")
+    assert row.status == "finished" and row.epochs == 3 and row.id == kept.name
 
 
 async def test_view_keys_redraw_the_forecast_plot_and_reset_clears_it():

@@ -21,7 +21,8 @@ def register(sub) -> None:
         description="Train without a screen. Writes config.toml, metrics.jsonl, summary.json, rollout.csv and model.pt.",
     )
     add_run_options(p)
-    p.add_argument("--out", metavar="DIR", help="run folder (default: a new folder under runs/)")
+    p.add_argument("--out", metavar="DIR", help="run folder (default: a new folder in the runs folder)")
+    p.add_argument("--runs", metavar="DIR", help="the runs folder for a run without --out (default: $RNN_TUI_RUNS or ./runs)")
     p.add_argument("--force", action="store_true", help="write over the run files of an existing, non-empty --out folder")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
@@ -56,7 +57,9 @@ def run(args) -> int:
     label = args.preset or Path(args.config).stem
     if label == "config":
         label = f"{cfg.system.name}_{cfg.model.arch}"
-    out_path = Path(args.out) if args.out else runio.new_run_dir(label)
+    from rnn_tui.core.library import runs_root
+
+    out_path = Path(args.out) if args.out else runio.new_run_dir(label, runs_root(getattr(args, "runs", None)))
     folder = RunFolder.claim(out_path, force=getattr(args, "force", False))  # before any work: a taken folder is refused
     source = f"preset {args.preset}" if args.preset else f"file {args.config}"
     progress = prog.make(getattr(args, "quiet", False))

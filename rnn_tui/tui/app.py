@@ -30,7 +30,7 @@ from rnn_tui.tui.worker import News, Run
 
 REDRAW_S = 0.25  # status line: at most 4 updates a second (plots: see plots.PLOT_S), only when something new came
 STOP_WAIT_S = 30.0  # quitting waits this long at most for the trainer to finish its step
-ENDED = {"finished": "finished: e exports the run", "cancelled": "stopped: e exports the run"}
+ENDED = {"finished": "finished: e exports a copy", "cancelled": "stopped: e exports a copy"}
 MIN_SIZE = (60, 20)  # columns, rows: below this the app shows one line asking for more room
 NARROW = 110  # columns: below this the configuration panel folds away (f shows it instead of the plots)
 
@@ -79,10 +79,11 @@ class RnnTuiApp(App):
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
-    def __init__(self, cfg: C.Config | None = None, source: str = "defaults") -> None:
+    def __init__(self, cfg: C.Config | None = None, source: str = "defaults", runs: str | None = None) -> None:
         super().__init__()
         self.cfg = cfg or C.Config()
         self.source = source
+        self.runs = runs  # the runs folder every run is kept in (None: $RNN_TUI_RUNS or ./runs)
         self.current: Run | None = None
         self._runs: list[Run] = []  # every run started (a reset run may still be finishing its step)
         self.worker = None
@@ -149,7 +150,7 @@ class RnnTuiApp(App):
             self.status.note = f"cannot start: {exc}"
             return
         self.cfg = cfg
-        self.current = Run(cfg)
+        self.current = Run(cfg, self.runs)
         self._runs = [r for r in self._runs if not r.done.is_set()] + [self.current]
         self.plots.clear()
         self.plots.show_system(cfg.system.name)
@@ -223,6 +224,10 @@ class RnnTuiApp(App):
         summary = news.summary
         self.plots.set_summary(summary)
         note = summary.message or ENDED.get(summary.status, summary.status)
+        if run.kept is not None:
+            note += f" · kept as {run.kept} (rnn-tui runs)"
+        elif run.keep_error:
+            note += f" · not kept in the runs folder: {run.keep_error}"
         self.status.set_state(summary.status, note)
         if summary.status == "diverged":
             self.notify(note, title=summary.status, severity="error", timeout=10)
@@ -368,4 +373,4 @@ class RnnTuiApp(App):
             yield SystemCommand(f"Load preset: {name}", doc or "a preset", lambda n=name: self.action_load_preset(n), discover=False)
         yield SystemCommand("Save preset…", "Save the configuration as a preset", self.action_save_preset)
         yield SystemCommand("Start training", "Train with the configuration on the left", self.action_start)
-        yield SystemCommand("Export run", "Write the last run to a folder under runs/", self.action_export)
+        yield SystemCommand("Export run", "Write a copy of the last run to a new folder under exports/", self.action_export)

@@ -14,7 +14,7 @@ def run_in_app(cfg: Config, size: tuple[int, int] = (160, 50), timeout_s: float 
     from rnn_tui.tui.app import RnnTuiApp
 
     async def main() -> list:
-        app = RnnTuiApp(cfg)
+        app = RnnTuiApp(cfg, runs=runs)  # the measured run is kept only until the measurement ends
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             await pilot.press("s")
@@ -30,4 +30,7 @@ def run_in_app(cfg: Config, size: tuple[int, int] = (160, 50), timeout_s: float 
             log = app.current.log
             return [log.started, *log.epochs_since(0)] if log.started else []
 
-    return asyncio.run(main())
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="rnn-tui-bench-") as runs:
+        return asyncio.run(main())

@@ -26,7 +26,7 @@ def launch(args) -> int:
 
     from rnn_tui.tui.app import RnnTuiApp  # textual is imported only once the config is good
 
-    app = RnnTuiApp(cfg, source)
+    app = RnnTuiApp(cfg, source, getattr(args, "runs", None))
     app.run()
     if app.current is not None:  # belt and braces: the trainer thread must not outlive the app
         app.current.control.request_stop()

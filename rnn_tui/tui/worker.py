@@ -8,6 +8,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 from rnn_tui.config import Config
 from rnn_tui.core import events as ev  # these three import numpy, not torch
 from rnn_tui.core.control import Control
@@ -86,8 +88,13 @@ class RunLog:
 class Run:
     """A run of core `train` for the app. `execute` runs in a Textual thread worker."""
 
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, runs: str | Path | None = None) -> None:
+        from rnn_tui.core.library import runs_root
+
         self.cfg = cfg
+        self.runs = runs_root(str(runs) if runs else None)  # where the run is kept when it ends
+        self.kept: Path | None = None  # its folder there
+        self.keep_error = ""  # why it could not be kept
         self.control = Control()
         self.log = RunLog()
         self.result = None  # core RunResult once train returns
@@ -101,6 +108,10 @@ class Run:
 
         try:
             self.result = train(self.cfg, self.log.record, self.control)
+            try:  # every run goes to the run library, as a headless run does
+                self.kept = self.export(self.runs)
+            except (UserError, OSError) as exc:
+                self.keep_error = str(exc)
             self.log.end(summary=self.result.summary)
         except UserError as exc:
             self.log.end(error=str(exc))
@@ -109,7 +120,7 @@ class Run:
         finally:
             self.done.set()
 
-    def export(self, root: str = "runs"):
+    def export(self, root: str | Path = "exports"):
         """Write the ended run as headless mode does (config.toml, metrics.jsonl, summary.json,
         rollout.csv, model.pt) to a new folder under `root`; returns the folder."""
         from rnn_tui.core import runio

@@ -1,0 +1,93 @@
+"""`rnn-tui runs`: the run library as a table (a leaderboard), `runs compare ID ID ...` side by side
+with the best of each row marked, and `runs rm ID ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from rnn_tui.errors import UserError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("runs", help="list, compare and remove runs (the run library)",
+                       description="Every run folder under the runs folder (./runs, --runs DIR or $RNN_TUI_RUNS), one row each.")
+    p.add_argument("--runs", metavar="DIR", help="the runs folder (default: $RNN_TUI_RUNS or ./runs)")
+    p.add_argument("--system", metavar="S", help="only runs of this system")
+    p.add_argument("--arch", metavar="A", help="only runs of this architecture")
+    p.add_argument("--sort", metavar="KEY", default="when", help="when (default), id, system, arch, status, epochs, train_s, "
+                   "best_val, rmse_1, rmse_4, rmse_8 or vpt (best first for the scores)")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of the table")
+    rsub = p.add_subparsers(dest="runs_command", metavar="COMMAND")
+    c = rsub.add_parser("compare", help="runs side by side, the best of each row marked")
+    c.add_argument("ids", nargs="+", metavar="ID")
+    c.add_argument("--json", dest="compare_json", action="store_true", help="print a JSON list instead of the table")
+    r = rsub.add_parser("rm", help="remove runs")
+    r.add_argument("ids", nargs="+", metavar="ID")
+    r.add_argument("--yes", action="store_true", help="do not ask")
+    p.set_defaults(func=run)
+
+
+COLUMNS = (("id", "id"), ("when", "when"), ("system", "system"), ("arch", "arch"), ("params", "params"), ("status", "status"),
+           ("epochs", "epochs"), ("train_s", "train s"), ("best_val", "best val"), ("rmse_1", "rmse@1"), ("rmse_4", "rmse@4"),
+           ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"))
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.3e}"
+    return str(v)
+
+
+def table(rows, columns=COLUMNS) -> str:
+    cells = [[label for _, label in columns]] + [[_cell(getattr(r, name)) for name, _ in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)
+
+
+def compare(rows) -> str:
+    from rnn_tui.core import library
+
+    grid = [["run", *(r.id for r in rows)]]
+    for name, label in COLUMNS[1:]:
+        marked = library.best(rows, name) if len(rows) > 1 else set()
+        grid.append([label, *(_cell(getattr(r, name)) + (" *" if r.id in marked else "") for r in rows)])
+    widths = [max(len(line[i]) for line in grid) for i in range(len(grid[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in grid]
+    return "\n".join([*lines, "", "* best of the row (lowest error, loss and time; longest VPT)"])
+
+
+def run(args) -> int:
+    from rnn_tui.core import library
+
+    root = library.runs_root(args.runs)
+    if args.runs_command == "rm":
+        paths = library.find(root, args.ids)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError("runs rm asks before removing: add --yes to remove without asking")
+            answer = input(f"remove {len(paths)} run{'s' * (len(paths) != 1)} ({', '.join(args.ids)}) from {root}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("nothing removed", file=sys.stderr)
+                return 0
+        library.remove(paths)
+        print(f"removed {', '.join(args.ids)}", file=sys.stderr)
+        return 0
+    if args.runs_command == "compare":
+        rows = [library.read_run(p) for p in library.find(root, args.ids)]
+        as_json = args.json or args.compare_json
+        print(json.dumps([r.to_json() for r in rows], indent=2) if as_json else compare(rows))
+        return 0
+    rows = library.select(library.scan(root), args.system, args.arch, args.sort)
+    if args.json:
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+    elif not rows:
+        print(f"no runs in {root}" + (" (with these filters)" if args.system or args.arch else ""), file=sys.stderr)
+    else:
+        print(table(rows))
+        bad = [r for r in rows if r.status == "unreadable"]
+        for r in bad:
+            print(f"{r.id}: unreadable: {r.reason}", file=sys.stderr)
+    return 0

@@ -1,0 +1,157 @@
+"""The run library: every run folder under a runs folder (`./runs`, `--runs DIR` or $RNN_TUI_RUNS),
+read back as one row each for listing, sorting and comparing. Folders that are not runs, half-written
+ones and those of older versions are listed as unreadable with the reason, never a crash."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rnn_tui.core.results import Summary
+from rnn_tui.errors import UserError, closest
+
+# The hyperparameters shown in a row's `params`, in this order where a run has them.
+SHOWN = ("hidden_size", "num_layers", "filters", "kernel_size", "spectral_radius", "readout", "scheme", "activation")
+SORT_KEYS = ("when", "id", "system", "arch", "status", "epochs", "train_s", "best_val", "rmse_1", "rmse_4", "rmse_8", "vpt")
+LOWER_IS_BETTER = {"train_s": True, "best_val": True, "rmse_1": True, "rmse_4": True, "rmse_8": True, "vpt": False}
+
+
+def runs_root(given: str | None = None) -> Path:
+    return Path(given or os.environ.get("RNN_TUI_RUNS") or "runs")
+
+
+@dataclass
+class RunRow:
+    """One run as the library lists it. Errors in data units; `vpt` in Lyapunov times where the system
+    has an exponent (`vpt_units` says which)."""
+
+    id: str
+    path: str
+    when: str = ""  # when the run ended (or started, while running), local time
+    system: str = ""
+    arch: str = ""
+    params: str = ""  # a few hyperparameters, "hidden_size=64 num_layers=1"
+    status: str = ""  # finished, diverged, cancelled, running, or unreadable
+    epochs: int | None = None
+    train_s: float | None = None
+    best_val: float | None = None  # best validation loss (MSE, normalised units)
+    rmse_1: float | None = None
+    rmse_4: float | None = None
+    rmse_8: float | None = None
+    vpt: float | None = None  # median valid prediction time
+    vpt_units: str = ""
+    reason: str = ""  # why a folder is unreadable
+    seed: int | None = None
+    data_key: str = field(default="", repr=False)  # runs with equal keys forecast the same truth
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out.pop("data_key")
+        return out
+
+
+def read_run(folder: Path) -> RunRow:
+    row = RunRow(id=folder.name, path=str(folder))
+    summary_path = folder / "summary.json"
+    if not summary_path.is_file():
+        row.status, row.reason = "unreadable", "no summary.json (not a run folder, or one from before it was written)"
+        return row
+    row.when = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary_path.stat().st_mtime))
+    try:
+        data = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        row.status, row.reason = "unreadable", f"summary.json is not JSON ({exc})"
+        return row
+    if isinstance(data, dict) and data.get("status") == "running":
+        row.status, row.system, row.arch = "running", data.get("system", ""), data.get("arch", "")
+        row.reason = "no results yet (still running, or stopped before it could write them)"
+        return row
+    try:
+        s = Summary.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        row.status, row.reason = "unreadable", f"summary.json lacks {exc} (written by another version?)"
+        return row
+    _fill(row, s)
+    _read_config(row, folder)
+    return row
+
+
+def _fill(row: RunRow, s: Summary) -> None:
+    row.system, row.arch, row.status, row.epochs = s.system, s.arch, s.status, s.epochs_run
+    row.train_s = s.train_time_s if math.isfinite(s.train_time_s) else None
+    row.best_val = s.best_val_loss if math.isfinite(s.best_val_loss) else None
+    e = s.evaluation
+    if e is not None and e.rmse_curve:
+        rmse = e.rmse_at_steps
+        row.rmse_1, row.rmse_4, row.rmse_8 = (_finite(rmse.get(k)) for k in ("1", "4", "8"))
+    if e is not None and e.vpt is not None:
+        row.vpt, row.vpt_units = _finite(e.vpt.lyapunov.median), "Lyapunov times"
+
+
+def _read_config(row: RunRow, folder: Path) -> None:
+    try:
+        cfg = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    model, system, train = cfg.get("model", {}), cfg.get("system", {}), cfg.get("train", {})
+    row.params = " ".join(f"{k}={model[k]}" for k in SHOWN if k in model)
+    row.seed = train.get("seed")
+    data = {k: system.get(k) for k in ("name", "params", "steps", "dt", "seed", "noise")}
+    data.update({k: train.get(k) for k in ("val_fraction", "test_fraction")})
+    row.data_key = json.dumps(data, sort_keys=True, default=str)
+
+
+def _finite(v) -> float | None:
+    return float(v) if v is not None and math.isfinite(v) else None
+
+
+def scan(root: Path) -> list[RunRow]:
+    if not root.is_dir():
+        return []
+    return [read_run(p) for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+
+
+def select(rows: list[RunRow], system: str | None = None, arch: str | None = None, sort: str = "when") -> list[RunRow]:
+    if sort not in SORT_KEYS:
+        raise UserError(f"--sort must be one of {', '.join(SORT_KEYS)}; got {sort!r}{closest(sort, SORT_KEYS)}")
+    rows = [r for r in rows if (system is None or r.system == system) and (arch is None or r.arch == arch)]
+    worse_last = -math.inf if LOWER_IS_BETTER.get(sort) is False else math.inf
+
+    def key(r: RunRow):
+        v = getattr(r, sort)
+        if v is None:
+            return (1, worse_last if sort in LOWER_IS_BETTER else "")
+        return (0, -v if LOWER_IS_BETTER.get(sort) is False else v)
+
+    return sorted(rows, key=key)
+
+
+def find(root: Path, ids: list[str]) -> list[Path]:
+    """The folders of run ids (folder names); UserError naming an unknown one."""
+    names = [p.name for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    out = []
+    for i in ids:
+        if i not in names:
+            raise UserError(f"no run {i!r} in {root}{closest(i, names)}; see `rnn-tui runs`")
+        out.append(root / i)
+    return out
+
+
+def best(rows: list[RunRow], name: str) -> set[str]:
+    """Ids of the rows with the best value of a column (ties all marked)."""
+    values = [(getattr(r, name), r.id) for r in rows if getattr(r, name) is not None]
+    if not values or name not in LOWER_IS_BETTER:
+        return set()
+    target = (min if LOWER_IS_BETTER[name] else max)(v for v, _ in values)
+    return {i for v, i in values if v == target}
+
+
+def remove(paths: list[Path]) -> None:
+    for p in paths:
+        shutil.rmtree(p)
