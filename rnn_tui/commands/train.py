@@ -24,6 +24,8 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="run folder (default: a new folder in the runs folder)")
     p.add_argument("--runs", metavar="DIR", help="the runs folder for a run without --out (default: $RNN_TUI_RUNS or ./runs)")
     p.add_argument("--force", action="store_true", help="write over the run files of an existing, non-empty --out folder")
+    p.add_argument("--resume", metavar="RUN_DIR", help="go on training a run in its folder, up to --set train.epochs=N "
+                   "(weights, optimiser, schedule and random state as it ended; metrics appended)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
 
@@ -43,39 +45,85 @@ def _stop_then_interrupt(control):
 def run(args) -> int:
     from rnn_tui import config as config_mod
 
+    resume = getattr(args, "resume", None)
+    if resume is not None:
+        return run_resumed(args)
     if args.preset is None and args.config is None:
         raise UserError("train needs --preset NAME or --config FILE.toml (see `rnn-tui presets`)")
     cfg = config_mod.load(args.preset, args.config, args.overrides)
 
-    from rnn_tui.commands import progress as prog
-    from rnn_tui.core import events as ev
     from rnn_tui.core import runio
+    from rnn_tui.core.library import runs_root
     from rnn_tui.core.runfolder import RunFolder
-    from rnn_tui.core.trainer import Control, train
-    from rnn_tui.crash import crashed
 
     label = args.preset or Path(args.config).stem
     if label == "config":
         label = f"{cfg.system.name}_{cfg.model.arch}"
-    from rnn_tui.core.library import runs_root
-
     out_path = Path(args.out) if args.out else runio.new_run_dir(label, runs_root(getattr(args, "runs", None)))
     folder = RunFolder.claim(out_path, force=getattr(args, "force", False))  # before any work: a taken folder is refused
     source = f"preset {args.preset}" if args.preset else f"file {args.config}"
+    return execute(args, cfg, folder, source)
+
+
+# Settings a resumed run may change: how long it goes on, and what it shows.
+RESUMABLE = {"train.epochs", "train.early_stop_patience", "train.threads", "rollout.horizon", "rollout.every", "rollout.mode"}
+
+
+def run_resumed(args) -> int:
+    """`--resume DIR`: the run's own configuration (with --set), its state.pt, the same folder."""
+    from rnn_tui import config as config_mod
+    from rnn_tui.core import runio
+    from rnn_tui.core.runfolder import RunFolder
+
+    if args.preset is not None or args.config is not None:
+        raise UserError("--resume takes the run's own configuration: drop --preset/--config (change its length with --set train.epochs=N)")
+    path = Path(args.resume)
+    folder = RunFolder.resume(path)
+    saved = config_mod.load(None, path / "config.toml", [], strict=False)
+    cfg = config_mod.load(None, path / "config.toml", args.overrides, strict=False)
+    old, new = _flat(config_mod.to_dict(saved)), _flat(config_mod.to_dict(cfg))
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k) and k not in RESUMABLE)
+    if changed:
+        raise UserError(f"--resume {path}: {changed[0]} cannot change when a run is resumed (only {', '.join(sorted(RESUMABLE))})")
+    state = runio.load_state(path)
+    if cfg.train.epochs <= state["epoch"]:
+        raise UserError(f"--resume {path}: the run has {state['epoch']} epochs already; set more with --set train.epochs=N (N > {state['epoch']})")
+    return execute(args, cfg, folder, f"resumed from epoch {state['epoch']}", state)
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and k != "params":
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def execute(args, cfg, folder, source: str, state: dict | None = None) -> int:
+    """Train `cfg` into `folder` with progress on stderr; the exit code of the run's status."""
+    from rnn_tui.commands import progress as prog
+    from rnn_tui.core import events as ev
+    from rnn_tui.core.trainer import Control, train
+    from rnn_tui.crash import crashed
+
+    out_path = folder.path
     progress = prog.make(getattr(args, "quiet", False))
     control = Control()
 
     def on_event(e) -> None:
         # The run folder is made only once set-up succeeded, so bad input leaves nothing behind.
         if isinstance(e, ev.Started):
-            folder.start(cfg, f"Resolved configuration of this run ({source}).\nRepeat it with: rnn-tui train --config {out_path / 'config.toml'}")
+            folder.start(cfg, f"Resolved configuration of this run ({source}).\nRepeat it with: rnn-tui train --config {out_path / 'config.toml'}"
+                              f"\nGo on with: rnn-tui train --resume {out_path} --set train.epochs=N")
         elif isinstance(e, ev.EpochEnd):
             folder.append(e)
         progress(e)
 
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(control))
     try:
-        result = train(cfg, on_event, control)
+        result = train(cfg, on_event, control, resume=state)
     except UserError:
         folder.abandon()  # a failure found after set-up: nothing of this run stays behind
         raise

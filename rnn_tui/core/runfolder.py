@@ -22,8 +22,9 @@ RUN_FILES = ("config.toml", "metrics.jsonl", "summary.json", "rollout.csv", "mod
 
 
 class RunFolder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, resuming: bool = False) -> None:
         self.path = path
+        self.resuming = resuming  # a resumed run writes into its own folder and appends to its metrics
         self.created: list[Path] = []  # what this run made (removed by `abandon`)
         self.made_dir = False
         self.lock_fd: int | None = None
@@ -45,6 +46,16 @@ class RunFolder:
                 raise UserError(f"--out {path}: the folder is not writable")
         return cls(path)
 
+    @classmethod
+    def resume(cls, path: str | Path) -> RunFolder:
+        """The folder of a run that is resumed: it must exist; it is written in place."""
+        path = Path(path)
+        if not path.is_dir():
+            raise UserError(f"--resume {path}: no such run folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise UserError(f"--resume {path}: the folder is not writable")
+        return cls(path, resuming=True)
+
     def start(self, cfg, header: str) -> None:
         """Create and lock the folder; write the configuration, a summary saying the run is running
         (a killed run leaves it so), and an empty metrics.jsonl."""
@@ -58,7 +69,7 @@ class RunFolder:
         runio.write_config(self.path, cfg, header)
         runio.write_json(self.path / "summary.json", {"status": "running", "system": cfg.system.name, "arch": cfg.model.arch,
                                                       "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pid": os.getpid()})
-        self.metrics = runio.MetricsLog(self.path)
+        self.metrics = runio.MetricsLog(self.path, append=self.resuming)
 
     def _lock(self) -> None:
         lock = self.path / LOCK

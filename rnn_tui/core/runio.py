@@ -57,9 +57,10 @@ def _clean(obj):
 class MetricsLog:
     """metrics.jsonl: one JSON object per epoch, appended and flushed as each epoch ends."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, append: bool = False):
         self.path = out / "metrics.jsonl"
-        self.path.write_text("")
+        if not append:  # a resumed run adds its epochs to those already there
+            self.path.write_text("")
 
     def append(self, epoch) -> None:
         """An EpochEnd event (its `row()`) or a row dict."""
@@ -114,6 +115,32 @@ def save_model(path: Path, model, cfg: Config, prep) -> None:
     atomic_write(Path(path), lambda fh: torch.save(payload, fh), mode="wb")
 
 
+def save_state(path: Path, state: dict) -> None:
+    """state.pt: what `rnn-tui train --resume` needs (see core/resume.py)."""
+    import torch
+
+    atomic_write(Path(path), lambda fh: torch.save(state, fh), mode="wb")
+
+
+def load_state(folder: Path) -> dict:
+    """A run folder's state.pt; UserError naming the folder when it has none or it is not one."""
+    import torch
+
+    from rnn_tui.core.resume import FORMAT
+
+    path = Path(folder) / "state.pt"
+    if not path.is_file():
+        raise UserError(f"--resume {folder}: no state.pt there (a run of an ESN, one that crashed, or one written "
+                        "before resume existed): it cannot be resumed")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file
+        raise UserError(f"--resume {folder}: state.pt cannot be read ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise UserError(f"--resume {folder}: state.pt is not an rnn-tui training state")
+    return state
+
+
 def load_model(path: Path):
     """(model, cfg, mean, std) from a model.pt written by save_model."""
     import torch
@@ -140,6 +167,8 @@ def write_results(out: Path, result) -> None:
     """Everything a finished (or diverged, or cancelled) run leaves, except metrics.jsonl (streamed)."""
     write_summary(out, result.summary)
     write_forecast(out, result.forecast)
+    if getattr(result, "state", None) is not None:
+        save_state(out / "state.pt", result.state)
     if result.prep is not None:
         if result.model is not None:
             save_model(out / "model.pt", result.model, result.config, result.prep)

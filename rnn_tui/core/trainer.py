@@ -51,6 +51,7 @@ class RunResult:
     prep: Prepared | None = None
     history: list[ev.EpochEnd] = field(default_factory=list)  # one event per epoch (metrics.jsonl rows)
     forecast: Forecast | None = None  # the last forecast shown
+    state: dict | None = None  # what `--resume` needs to go on (resume.checkpoint), for trained models
 
     @property
     def status(self) -> str:
@@ -95,12 +96,14 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, control: Control | None = None) -> RunResult:
-    """Run one configuration to the end (or to a stop). Raises UserError for bad input found at set-up."""
+def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, control: Control | None = None,
+          resume: dict | None = None) -> RunResult:
+    """Run one configuration to the end (or to a stop), or go on from a checkpoint (`resume`, see
+    resume.py) up to `cfg.train.epochs`. Raises UserError for bad input found at set-up."""
     threads = torch.get_num_threads()
     trainer = None
     try:
-        trainer = Trainer(cfg, on_event, control)
+        trainer = Trainer(cfg, on_event, control, resume)
         return trainer.run()
     finally:
         torch.set_num_threads(threads)  # the thread count applies to this run only
@@ -111,7 +114,8 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
 class Trainer:
     """One run. `__init__` sets up (data, model, step runner); `run` trains, forecasts and scores."""
 
-    def __init__(self, cfg: Config, on_event: Callable[[ev.Event], None] | None, control: Control | None) -> None:
+    def __init__(self, cfg: Config, on_event: Callable[[ev.Event], None] | None, control: Control | None,
+                 resume: dict | None = None) -> None:
         self.cfg, self.emit, self.control = cfg, on_event or (lambda e: None), control or Control()
         self.wall0 = time.perf_counter()
         t = cfg.train
@@ -140,6 +144,11 @@ class Trainer:
         self.step = 0
         self.gen = torch.Generator(device="cpu").manual_seed(t.seed)  # the order of the training windows
         self.best_val, self.best_state, self.since_best = float("inf"), None, 0
+        self.first_epoch, self.earlier_train_s = 1, 0.0  # a resumed run goes on after its checkpoint
+        if resume is not None:
+            from rnn_tui.core import resume as resume_mod
+
+            resume_mod.restore(self, resume)
 
     def _make_runner(self) -> StepRunner:
         model, prep, t = self.model, self.prep, self.cfg.train
@@ -167,9 +176,14 @@ class Trainer:
         self.emit(ev.Started(str(self.device), self.model.num_params(), self.n_train, len(self.prep.val_starts), self.epochs,
                              self.steps_per_epoch if self.runner.optimises else 0, self.runner.mode, n_threads))
         log.info("training %s/%s on %s (%s)", self.cfg.system.name, self.cfg.model.arch, self.device, self.runner.mode)
-        self.t0 = time.perf_counter()  # training starts now (creating the optimiser imports torch._dynamo: ~1 s once)
+        self.t0 = time.perf_counter() - self.earlier_train_s  # training starts now (a resumed run: its time so far counts)
         self.model.train()
         status, message = self._epochs()
+        state = None
+        if self.runner.optimises and self.history:
+            from rnn_tui.core import resume
+
+            state = resume.checkpoint(self)
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         if status == "diverged":
@@ -178,11 +192,11 @@ class Trainer:
         evaluation, note = self._score(status)
         summary = self._summary(status, message, evaluation, note)
         self.emit(ev.Finished(summary))
-        return RunResult(summary, self.cfg, self.model, self.prep, self.history, self.forecast)
+        return RunResult(summary, self.cfg, self.model, self.prep, self.history, self.forecast, state)
 
     def _epochs(self) -> tuple[str, str]:
         """Train epoch after epoch; returns (status, message)."""
-        for epoch in range(1, self.epochs + 1):
+        for epoch in range(self.first_epoch, self.epochs + 1):
             e0 = time.perf_counter()
             out = self._epoch(epoch)
             if out.divergence is not None:
@@ -288,6 +302,9 @@ class Trainer:
         except (RuntimeError, ValueError) as exc:  # a model too broken to roll out still gets a summary
             return None, str(exc).splitlines()[0]
 
+    def train_seconds(self) -> float:
+        return time.perf_counter() - self.t0
+
     def _summary(self, status: str, message: str, evaluation: Evaluation | None, note: str) -> Summary:
         last = self.history[-1] if self.history else None
         prep = self.prep
@@ -301,6 +318,6 @@ class Trainer:
             threads_reason=self.claim.reason if self.claim is not None else "",
             n_train_windows=self.n_train, n_val_windows=len(prep.val_starts),
             split_samples={"train": prep.n_train, "val": prep.n_val, "test": prep.n_test},
-            wall_time_s=round(time.perf_counter() - self.wall0, 3), train_time_s=round(time.perf_counter() - self.t0, 3),
+            wall_time_s=round(time.perf_counter() - self.wall0, 3), train_time_s=round(self.train_seconds(), 3),
             evaluation=evaluation, evaluation_note=note,
         )

@@ -1,0 +1,46 @@
+"""`rnn-tui train --resume`: a run goes on where it ended, into its own folder."""
+
+import json
+
+import pytest
+
+from rnn_tui.cli import main
+
+BASE = ["--preset", "lorenz63_lstm", "--set", "system.steps=1500", "--set", "model.hidden_size=8", "--set", "train.threads=1",
+        "--set", "rollout.every=0", "--set", "rollout.horizon=30", "--quiet"]
+
+
+def _losses(folder):
+    return [(r["epoch"], r["train_loss"], r["val_loss"]) for r in map(json.loads, (folder / "metrics.jsonl").read_text().splitlines())]
+
+
+@pytest.mark.parametrize("schedule", ["none", "plateau"])
+def test_five_plus_five_epochs_equal_ten_in_one_go_to_the_last_digit(tmp_path, schedule):
+    extra = ["--set", f"train.schedule={schedule}", "--set", "model.dropout=0.2", "--set", "model.num_layers=2"]  # dropout: the random state counts
+    assert main(["train", *BASE, *extra, "--set", "train.epochs=10", "--out", str(tmp_path / "once")]) == 0
+    assert main(["train", *BASE, *extra, "--set", "train.epochs=5", "--out", str(tmp_path / "parts")]) == 0
+    assert main(["train", "--resume", str(tmp_path / "parts"), "--set", "train.epochs=10", "--quiet"]) == 0
+    once, parts = _losses(tmp_path / "once"), _losses(tmp_path / "parts")
+    assert [e for e, _, _ in parts] == list(range(1, 11))
+    assert parts == once  # every loss, to the last digit
+    a, b = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("once", "parts"))
+    assert a["steps"] == b["steps"] and a["epochs_run"] == b["epochs_run"] == 10 and a["rmse_at_steps"] == b["rmse_at_steps"]
+
+
+def test_resume_refuses_what_it_cannot_do(tmp_path, capsys):
+    run = tmp_path / "r"
+    assert main(["train", *BASE, "--set", "train.epochs=2", "--out", str(run)]) == 0
+    cases = [
+        (["--resume", str(run)], "2 epochs already"),
+        (["--resume", str(run), "--set", "train.epochs=4", "--set", "model.hidden_size=16"], "model.hidden_size cannot change"),
+        (["--resume", str(tmp_path / "nope"), "--set", "train.epochs=4"], "no such run folder"),
+        (["--resume", str(run), "--preset", "sine_rnn"], "drop --preset"),
+    ]
+    for args, words in cases:
+        assert main(["train", *args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0], err
+    (run / "state.pt").unlink()
+    assert main(["train", "--resume", str(run), "--set", "train.epochs=4"]) == 2
+    assert "no state.pt" in capsys.readouterr().err
+    assert len(_losses(run)) == 2  # nothing was written to the run
