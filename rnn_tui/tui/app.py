@@ -23,7 +23,9 @@ from rnn_tui import config as C
 from rnn_tui.core.events import Started
 from rnn_tui.errors import UserError
 from rnn_tui.tui.config_panel import ConfigPanel
-from rnn_tui.tui.plots import ForecastPlot, LivePlot, PlotGrid
+from rnn_tui.core import library
+from rnn_tui.tui.plots import ForecastPlot, LivePlot, LossPlot, PlotGrid
+from rnn_tui.tui.runs_screen import RunsScreen
 from rnn_tui.tui.screens import HelpScreen, LoadPresetScreen, SavePresetScreen
 from rnn_tui.tui.status import StatusBar, device_text
 from rnn_tui.tui.worker import News, Run
@@ -72,6 +74,10 @@ class RnnTuiApp(App):
         Binding("o", "one_step", "One-step", show=False),
         Binding("f", "toggle_panel", "Settings"),
         Binding("m", "maximize_plot", "Maximise"),
+        Binding("R", "runs", "Runs", show=False),
+        Binding("a", "smooth_loss", "Smooth loss", show=False),
+        Binding("y", "loss_scale", "Loss lin/log", show=False),
+        Binding("P", "screenshot_svg", "Screenshot", show=False),
         Binding("ctrl+s", "save_preset", "Save preset", priority=True),
         Binding("ctrl+o", "load_preset", "Load preset", priority=True),
         Binding("question_mark", "help", "Help"),
@@ -288,6 +294,30 @@ class RnnTuiApp(App):
         else:
             self.set_focus(None)
 
+    def action_runs(self) -> None:
+        if not isinstance(self.screen, RunsScreen):
+            self.push_screen(RunsScreen(library.runs_root(self.runs)))
+
+    def action_smooth_loss(self) -> None:
+        plot = self.plots.query_one(LossPlot)
+        plot.smooth = not plot.smooth
+        self.notify("loss plot: " + ("moving average (raw curves faint)" if plot.smooth else "raw losses"), timeout=2)
+
+    def action_loss_scale(self) -> None:
+        plot = self.plots.query_one(LossPlot)
+        plot.log_y = not plot.log_y
+        self.notify(f"loss plot: {'log' if plot.log_y else 'linear'} scale", timeout=2)
+
+    def action_screenshot_svg(self) -> None:
+        folder = library.runs_root(self.runs)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(path=str(folder))
+        except OSError as exc:
+            self.notify(f"cannot save a screenshot: {exc}", severity="error")
+            return
+        self.notify(f"screenshot saved to {path}", title="screenshot")
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -373,4 +403,6 @@ class RnnTuiApp(App):
             yield SystemCommand(f"Load preset: {name}", doc or "a preset", lambda n=name: self.action_load_preset(n), discover=False)
         yield SystemCommand("Save preset…", "Save the configuration as a preset", self.action_save_preset)
         yield SystemCommand("Start training", "Train with the configuration on the left", self.action_start)
+        yield SystemCommand("Runs", "The run library: a leaderboard, overlay selected runs, load a run's configuration (R)", self.action_runs)
+        yield SystemCommand("Save SVG screenshot", "Save the screen as SVG into the runs folder (P)", self.action_screenshot_svg)
         yield SystemCommand("Export run", "Write a copy of the last run to a new folder under exports/", self.action_export)

@@ -207,15 +207,42 @@ class LivePlot(PlotextPlot):
                 grid.drawing_s += time.perf_counter() - t0
 
 
+def ema(values: list[float], alpha: float) -> list[float]:
+    """Exponential moving average (`alpha`: the weight of each new value); non-finite values are
+    passed through and do not enter the average."""
+    out, avg = [], None
+    for v in values:
+        if v is None or not math.isfinite(v):
+            out.append(v)
+            continue
+        avg = v if avg is None else alpha * v + (1 - alpha) * avg
+        out.append(avg)
+    return out
+
+
+# The raw losses under a moving average, in dimmer shades of TRUTH and MODEL (xterm-256 codes).
+FAINT = {TRUTH: 30, MODEL: 130}
+EMA_ALPHA = 0.3
+
+
 class LossPlot(LivePlot):
-    """Training and validation loss (MSE, normalised units) per epoch, log scale."""
+    """Training and validation loss (MSE, normalised units) per epoch, log scale (`log_y`, y toggles)
+    or linear; `smooth` (a toggles) draws an exponential moving average over the raw curves (faint)."""
 
     placeholder = "loss: press s to train"
     key = (("train", TRUTH), ("validation", MODEL))
+    smooth = var(False, init=False)
+    log_y = var(True, init=False)
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.clear()
+
+    def _watch_smooth(self) -> None:
+        self.replot()
+
+    def _watch_log_y(self) -> None:
+        self.replot()
 
     def clear(self) -> None:
         self.epochs: list[int] = []
@@ -230,15 +257,41 @@ class LossPlot(LivePlot):
     def has_data(self) -> bool:
         return bool(self.epochs)
 
+    def series(self) -> list[tuple[list[float], str, str | int]]:
+        """(values, legend label or '', plotext colour) of each curve drawn, raw ones first."""
+        curves = []
+        for ys, label, color in ((self.train, "train", TRUTH), (self.val, "validation", MODEL)):
+            if self.smooth:
+                curves.append((ys, "", FAINT[color]))
+                curves.append((ema(ys, EMA_ALPHA), label, color))
+            else:
+                curves.append((ys, label, color))
+        return curves
+
     def draw(self) -> None:
         plt = self.plt
-        self.title("loss/epoch: train, validation" if self.small else "loss (MSE, normalised): train, validation")
-        plt.yscale("log")
+        extra = (" · EMA" if self.smooth else "") + ("" if self.log_y else " · linear")
+        self.title(f"loss/epoch: train, validation{extra}" if self.small
+                   else f"loss (MSE{'' if extra else ', normalised'}): train, validation{extra}")
         if not self.small:
             plt.xlabel("epoch")
-        for ys, label, color in ((self.train, "train", TRUTH), (self.val, "validation", MODEL)):
-            _log_line(plt, self.epochs, ys, self.points, label=self.legend(label, 2), color=color)
-        _log_ticks(plt, self.train + self.val)
+        if self.log_y:
+            plt.yscale("log")
+        shown: list[float] = []
+        for ys, label, color in self.series():
+            style = dict(color=color, label=self.legend(label, 2) if label else None)
+            if self.log_y:
+                shown += _log_line(plt, self.epochs, ys, self.points, **style)
+                continue
+            pairs = [(e, v) for e, v in zip(self.epochs, ys) if v is not None and math.isfinite(v)]
+            if pairs:
+                x, y = _bucket(*(np.asarray(c, float) for c in zip(*pairs)), self.points)
+                plt.plot(x.tolist(), y.tolist(), marker="braille", **style)
+                shown += y.tolist()
+        if self.log_y:
+            _log_ticks(plt, shown)
+        elif shown:
+            _lin_ticks(plt.yticks, min(shown), max(shown))
         _int_ticks(plt.xticks, self.epochs[0], self.epochs[-1], self.ticks)
 
 

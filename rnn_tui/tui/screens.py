@@ -31,6 +31,10 @@ fed back as inputs) against the **true** trajectory, from where prediction start
 | `o` | show / hide the one-step predictions in the forecast plot |
 | `m` | maximise the focused plot (`tab` moves focus, `escape` restores) |
 | `f` | show / hide the settings (below 110 columns they fold away and `f` shows them instead of the plots) |
+| `R` | the Runs screen: the leaderboard of kept runs; `space` selects runs to overlay, `o` or a header sorts, `c` next component, `l` loads a run's configuration, `escape` closes |
+| `a` | loss plot: moving average on / off (raw curves kept, fainter) |
+| `y` | loss plot: log / linear scale |
+| `P` | save an SVG screenshot into the runs folder |
 | `ctrl+s` | save the configuration as a preset |
 | `ctrl+o` | load a preset (also in the command palette, `ctrl+p`) |
 | `escape` | leave a field (so the letter keys act again) |

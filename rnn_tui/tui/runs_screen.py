@@ -1,0 +1,388 @@
+"""The Runs screen (R): the run library as a sortable leaderboard, and an overlay of the selected runs:
+their losses on one log-scale plot, their free-running forecasts against the same truth (only for runs
+of the same system and data; otherwise a one-line reason), and their RMSE-by-horizon curves. `l` loads
+the highlighted run's configuration into the panel. Reads the run folders only (library.scan and each
+run's metrics.jsonl, rollout.csv, summary.json); each selected run is read once."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+from rnn_tui import config as C
+from rnn_tui.commands.runs import COLUMNS, _cell
+from rnn_tui.core import library
+from rnn_tui.errors import UserError
+from rnn_tui.tui.plots import TRUTH, LivePlot, _int_ticks, _lin_ticks, _log_line, _log_ticks, _thin, _view
+
+# One plotext colour per selected run, in the order selected (cyan is the truth's).
+RUN_COLOURS = ("orange", "magenta", "green", "yellow", "blue", "red", "white", "gray")
+MARK = "●"
+
+
+def short_id(run_id: str) -> str:
+    """The distinguishing part of a run id: its time (20261126-113611-lorenz63_lstm -> 113611)."""
+    m = re.match(r"\d{8}-(\d{6})", run_id)
+    return m.group(1) if m else run_id[-8:]
+
+
+@dataclass
+class RunData:
+    """What the overlay plots need of one run, read from its folder ("" error: all read)."""
+
+    row: library.RunRow
+    colour: str
+    label: str = ""
+    epochs: list[int] = field(default_factory=list)
+    train: list[float] = field(default_factory=list)
+    val: list[float] = field(default_factory=list)
+    t: np.ndarray | None = None
+    names: list[str] = field(default_factory=list)
+    truth: np.ndarray | None = None  # (steps, components)
+    pred: np.ndarray | None = None
+    rmse_curve: list[float] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def read_run_data(row: library.RunRow, colour: str) -> RunData:
+    folder = Path(row.path)
+    d = RunData(row=row, colour=colour)
+    hidden = ""
+    try:
+        model = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8")).get("model", {})
+        hidden = str(model.get("hidden_size", model.get("filters", "")))
+    except (OSError, ValueError):
+        d.problems.append("config.toml")
+    d.label = " ".join(p for p in (row.arch or "?", hidden, short_id(row.id)) if p)
+    try:
+        for line in (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                m = json.loads(line)
+                d.epochs.append(int(m["epoch"]))
+                d.train.append(_num(m.get("train_loss")))
+                d.val.append(_num(m.get("val_loss")))
+    except (OSError, ValueError, KeyError, TypeError):
+        d.problems.append("metrics.jsonl")
+    try:
+        with open(folder / "rollout.csv", newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        header, values = rows[0], np.array([[_num(v) for v in r] for r in rows[1:] if r], dtype=float)
+        names = [h[: -len("_true")] for h in header if h.endswith("_true")]
+        d.t, d.names = values[:, 0], names
+        d.truth = values[:, [header.index(f"{n}_true") for n in names]]
+        d.pred = values[:, [header.index(f"{n}_pred") for n in names]]
+    except (OSError, ValueError, IndexError):
+        d.problems.append("rollout.csv")
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        d.rmse_curve = [_num(v) for v in summary.get("rmse_curve") or []]
+    except (OSError, ValueError, AttributeError, TypeError):
+        d.problems.append("summary.json")
+    return d
+
+
+def _num(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+class OverlayPlot(LivePlot):
+    """A plot of the selected runs (RunsScreen sets `runs` and replots)."""
+
+    placeholder = "space selects runs to overlay"
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.runs: list[RunData] = []
+
+    def set_runs(self, runs: list[RunData]) -> None:
+        self.runs = runs
+        self.replot()
+
+    def has_data(self) -> bool:
+        return bool(self.runs)
+
+
+class LossOverlay(OverlayPlot):
+    """Validation loss of each run (line) and its training loss (dots), log scale."""
+
+    placeholder = "losses: space selects runs to overlay"
+
+    def has_data(self) -> bool:
+        return any(r.epochs for r in self.runs)
+
+    def draw(self) -> None:
+        plt = self.plt
+        self.title("loss (MSE, normalised): validation ─, train ·")
+        plt.yscale("log")
+        plt.xlabel("epoch")
+        ys: list[float] = []
+        for r in self.runs:
+            if not r.epochs:
+                continue
+            ys += _log_line(plt, r.epochs, r.val, self.points, color=r.colour, label=r.label)
+            x = [e for e, v in zip(r.epochs, r.train) if v > 0 and math.isfinite(v)]
+            y = [v for v in r.train if v > 0 and math.isfinite(v)]
+            if x:
+                plt.scatter(x, y, marker="·", color=r.colour)
+                ys += y
+        _log_ticks(plt, ys)
+        epochs = [e for r in self.runs for e in r.epochs]
+        _int_ticks(plt.xticks, min(epochs), max(epochs), self.ticks)
+
+
+class ForecastOverlay(OverlayPlot):
+    """One component of each run's free-running forecast against the truth (runs of the same data)."""
+
+    placeholder = "forecasts: space selects runs to overlay"
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.component = 0
+        self.reason = ""  # why the selected runs cannot share one forecast plot
+
+    def set_runs(self, runs: list[RunData]) -> None:
+        usable = [r for r in runs if r.truth is not None and len(r.truth)]
+        keys = {r.row.data_key for r in usable}
+        self.reason = ""
+        if len(keys) > 1 or (usable and "" in keys):
+            systems = sorted({r.row.system for r in usable})
+            what = "different systems (" + ", ".join(systems) + ")" if len(systems) > 1 else "different data settings"
+            self.reason = f"no common truth: the selected runs forecast {what}"
+        elif runs and not usable:
+            self.reason = "no forecast: the selected runs have no readable rollout.csv"
+        self.runs = [] if self.reason else usable
+        self.placeholder = self.reason or ForecastOverlay.placeholder
+        self.replot()
+
+    def next_component(self) -> str:
+        if not self.runs:
+            return ""
+        self.component = (self.component + 1) % len(self.runs[0].names)
+        self.replot()
+        return self.runs[0].names[self.component]
+
+    def draw(self) -> None:
+        plt, first = self.plt, self.runs[0]
+        k = self.component % len(first.names)
+        self.component = k
+        self.title(f"{first.names[k]}: truth vs free run   [c: next component]")
+        plt.xlabel("t")
+        tx, ty = _thin(first.t, first.truth[:, k], self.points)
+        plt.scatter(tx.tolist(), ty.tolist(), marker="dot", color=TRUTH, label="truth")
+        preds = []
+        for r in self.runs:
+            if k < r.pred.shape[1]:
+                x, y = _thin(r.t, r.pred[:, k], self.points)
+                keep = np.isfinite(y)
+                plt.plot(x[keep].tolist(), y[keep].tolist(), marker="braille", color=r.colour, label=r.label)
+                preds.append(r.pred[:, k])
+        lo, hi = _view(first.truth[:, k], np.concatenate(preds) if preds else first.truth[:, k])
+        plt.ylim(lo, hi)
+        _lin_ticks(plt.yticks, lo, hi, 5)
+
+
+class HorizonOverlay(OverlayPlot):
+    """Each run's test RMSE by forecast horizon (data units), log scale."""
+
+    placeholder = "RMSE by horizon: space selects runs to overlay"
+
+    def has_data(self) -> bool:
+        return any(r.rmse_curve for r in self.runs)
+
+    def draw(self) -> None:
+        plt = self.plt
+        self.title("free-run RMSE by horizon (test)")
+        plt.yscale("log")
+        plt.xlabel("steps ahead")
+        ys: list[float] = []
+        for r in self.runs:
+            if r.rmse_curve:
+                ys += _log_line(plt, range(1, len(r.rmse_curve) + 1), r.rmse_curve, self.points, reduce=_thin,
+                                color=r.colour, label=r.label)
+        _log_ticks(plt, ys)
+        _int_ticks(plt.xticks, 1, max(len(r.rmse_curve) for r in self.runs), self.ticks)
+
+
+class RunsScreen(Screen):
+    """The leaderboard and the overlay of the selected runs."""
+
+    DEFAULT_CSS = """
+    RunsScreen #runs-hint { height: 1; color: $text-muted; padding: 0 1; }
+    RunsScreen #runs-table { height: 2fr; }
+    RunsScreen #overlays { height: 3fr; }
+    RunsScreen #overlays LivePlot { width: 1fr; }
+    """
+    BINDINGS = [
+        Binding("space", "toggle_mark", "Select"),
+        Binding("o", "sort", "Sort"),
+        Binding("c", "component", "Component"),
+        Binding("l", "load_config", "Load config"),
+        Binding("g", "rescan", "Rescan"),
+        Binding("escape", "close", "Close"),
+    ]
+    AUTO_FOCUS = "#runs-table"
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+        self.rows: list[library.RunRow] = []
+        self.sort_key = "when"
+        self.marked: list[str] = []  # ids, in the order selected (their colours follow it)
+        self._data: dict[str, RunData] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="runs-hint")
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="overlays"):
+            yield LossOverlay(id="loss-overlay")
+            yield ForecastOverlay(id="forecast-overlay")
+            yield HorizonOverlay(id="horizon-overlay")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column(" ", key="mark")
+        for name, label in COLUMNS:
+            table.add_column(label, key=name)
+        self.action_rescan()
+
+    # -- the table --------------------------------------------------------------------------------
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#runs-table", DataTable)
+
+    def action_rescan(self) -> None:
+        self.rows = library.scan(self.root)
+        ids = {r.id for r in self.rows}
+        self.marked = [i for i in self.marked if i in ids]
+        self._fill()
+        self._overlay()
+
+    def _sorted(self) -> list[library.RunRow]:
+        rows = library.select(self.rows, sort=self.sort_key)
+        return rows[::-1] if self.sort_key == "when" else rows  # the newest first
+
+    def _fill(self) -> None:
+        table = self.table
+        current = self._highlighted()
+        table.clear()
+        for r in self._sorted():
+            bad = r.status in ("unreadable", "running")
+            style = "dim" if bad else ""
+            cells = [Text(MARK if r.id in self.marked else " ", style="bold")]
+            for name, _ in COLUMNS:
+                value = r.reason if bad and name == "params" else _cell(getattr(r, name))
+                cells.append(Text(value, style=style))
+            table.add_row(*cells, key=r.id)
+        if current is not None and current.id in {r.id for r in self.rows}:
+            table.move_cursor(row=table.get_row_index(current.id))
+        best = "best first" if self.sort_key in library.LOWER_IS_BETTER else ("newest first" if self.sort_key == "when" else "")
+        self.query_one("#runs-hint", Label).update(
+            f"{len(self.rows)} runs in {self.root} · sorted by {self.sort_key}{' (' + best + ')' if best else ''} · "
+            "space selects · o or a header sorts · c component · l loads the config · escape closes")
+
+    def _highlighted(self) -> library.RunRow | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in self.rows if r.id == key), None)
+
+    def sort_by(self, key: str) -> None:
+        if key not in library.SORT_KEYS:
+            self.notify(f"cannot sort by {key}", severity="warning", timeout=3)
+            return
+        self.sort_key = key
+        self._fill()
+
+    def action_sort(self) -> None:
+        keys = library.SORT_KEYS
+        self.sort_by(keys[(keys.index(self.sort_key) + 1) % len(keys)])
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        self.sort_by(str(event.column_key.value))
+
+    def action_toggle_mark(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+        if row.id in self.marked:
+            self.marked.remove(row.id)
+        elif row.status == "unreadable":
+            self.notify(f"{row.id} is unreadable: {row.reason}", severity="warning")
+            return
+        else:
+            self.marked.append(row.id)
+        self.table.update_cell(row.id, "mark", Text(MARK if row.id in self.marked else " ", style="bold"))
+        self._overlay()
+
+    # -- the overlay ------------------------------------------------------------------------------
+
+    def selected(self) -> list[RunData]:
+        out = []
+        for i, run_id in enumerate(self.marked):
+            row = next(r for r in self.rows if r.id == run_id)
+            colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+            if run_id not in self._data:
+                self._data[run_id] = read_run_data(row, colour)
+            d = self._data[run_id]
+            d.colour = colour  # colours follow the selection order
+            out.append(d)
+        return out
+
+    def _overlay(self) -> None:
+        runs = self.selected()
+        for run in runs:
+            if run.problems:
+                self.notify(f"{run.row.id}: cannot read {', '.join(run.problems)}", severity="warning", timeout=5)
+                run.problems = []  # said once
+        for plot in self.query(OverlayPlot):
+            plot.set_runs(runs)
+
+    def action_component(self) -> None:
+        name = self.query_one(ForecastOverlay).next_component()
+        if name:
+            self.notify(f"forecast overlay: component {name}", timeout=2)
+
+    # -- load the configuration -------------------------------------------------------------------
+
+    def action_load_config(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            return
+        app = self.app
+        if app._training():
+            self.notify("stop the run (x) before loading a configuration", severity="warning")
+            return
+        try:
+            cfg = C.load(config=Path(row.path) / "config.toml", strict=False)
+        except (UserError, OSError) as exc:
+            self.notify(f"cannot load {row.id}: {exc}", severity="error")
+            return
+        app.panel.load(cfg)
+        app.plots.show_system(cfg.system.name)
+        app.sub_title = f"run {row.id}: {cfg.system.name} · {cfg.model.arch}"
+        self.dismiss()
+        app.notify(f"loaded the configuration of {row.id}: change it and press s")
+
+    def action_close(self) -> None:
+        self.dismiss()
