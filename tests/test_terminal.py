@@ -76,3 +76,38 @@ def test_app_in_tmux(tmp_path):
         assert exit_file.read_text().strip() == "EXIT=0"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_runs_screen_in_tmux(tmp_path):
+    """Two headless runs, then the app: R opens the leaderboard, space selects both, the overlay
+    plots show both runs' labels; escape closes it and q quits."""
+    from rnn_tui.cli import main
+
+    runs = tmp_path / "runs"
+    for arch in ("rnn", "lstm"):
+        assert main(["train", "--preset", "lorenz63_lstm", "--set", f"model.arch={arch}", "--set", "system.steps=1500",
+                     "--set", "train.epochs=2", "--set", "model.hidden_size=8", "--set", "train.threads=1", "--quiet",
+                     "--runs", str(runs)]) == 0
+    session = f"rnn-tui-runs-{uuid.uuid4().hex[:8]}"
+    app = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "rnn_tui", "--runs", str(runs)])
+    command = f"cd {shlex.quote(str(ROOT))} && unset COLUMNS LINES && RNN_TUI_HOME={shlex.quote(str(tmp_path))} {app}"
+    subprocess.run(["tmux", "new-session", "-d", "-x", "160", "-y", "45", "-s", session, command], check=True)
+    try:
+        wait_screen(session, lambda s: "q Quit" in s, 20, "the first frame")
+        subprocess.run(["tmux", "send-keys", "-t", session, "R"], check=True)
+        wait_screen(session, lambda s: "2 runs in" in s and "lorenz63" in s, 10, "the runs screen")
+        for keys in ("space", "Down", "space"):
+            subprocess.run(["tmux", "send-keys", "-t", session, keys], check=True)
+            time.sleep(0.3)
+        screen = wait_screen(session, lambda s: s.count("rnn 8 ") >= 3 and s.count("lstm 8 ") >= 3, 10,
+                             "both runs' labels in the three overlay plots")
+        assert "truth" in screen
+        subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
+        wait_screen(session, lambda s: "System" in s and "2 runs in" not in s, 10, "the main screen again")
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0:
+            time.sleep(0.2)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
