@@ -3,6 +3,7 @@ configuration; and the loss plot's smoothing and scale keys, and the SVG screens
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from rnn_tui.cli import main as cli_main
 from rnn_tui.core import library
 from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.plots import LossPlot, ema
-from rnn_tui.tui.runs_screen import ForecastOverlay, HorizonOverlay, LossOverlay, RunsScreen, short_id
+from rnn_tui.tui.runs_screen import LIVE, ForecastOverlay, HorizonOverlay, LossOverlay, RunsScreen, short_id
+
+from test_app import make_app as make_recording_app
 
 SIZE = (160, 50)
 TINY = ["train.epochs=3", "system.steps=300", "train.threads=1"]
@@ -35,16 +38,7 @@ def two_lorenz_runs():
 
 
 def make_app() -> RnnTuiApp:
-    app = RnnTuiApp(C.load(None, None, ["train.threads=1"]), "test")
-    app.notes = []
-    notify = app.notify
-
-    def recording_notify(message, *a, **kw):
-        app.notes.append(str(message))
-        return notify(message, *a, **kw)
-
-    app.notify = recording_notify
-    return app
+    return make_recording_app("train.threads=1")  # notifications recorded in app.notes
 
 
 async def select(pilot, screen: RunsScreen, run_id: str) -> None:
@@ -190,3 +184,45 @@ async def test_screenshot_key_saves_an_svg_in_the_runs_folder():
     (svg,) = library.runs_root().glob("*.svg")
     assert svg.read_text().startswith("<svg") and any(str(svg) in n for n in app.notes)
     assert library.scan(library.runs_root()) == []  # a screenshot is not listed as a run
+
+
+async def test_the_live_run_overlays_the_selected_runs_while_it_trains():
+    done = train("lorenz63_lstm", "model.hidden_size=8")
+    live_cfg = ["train.epochs=2000", "system.steps=300", "model.hidden_size=8", "rollout.every=1", "train.threads=1"]
+    app = RnnTuiApp(C.load("lorenz63_lstm", None, live_cfg), "test")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait(pilot, lambda: app.current is not None and app.current.log.epochs_since(0), "a first epoch")
+        await pilot.press("R")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 2 and table.coordinate_to_cell_key((0, 0)).row_key.value == LIVE
+        assert table.get_row(LIVE)[COLUMN("status")].plain == "training"
+        assert screen.rows[0].data_key == library.read_run(done).data_key  # the same data as the finished run
+        await select(pilot, screen, LIVE)
+        await select(pilot, screen, done.name)
+        losses = screen.query_one(LossOverlay)
+        await wait(pilot, lambda: len(losses.runs) == 2, "two series on the loss overlay")
+        assert [r.label for r in losses.runs] == ["live lstm 8", label_of(done, "lstm", 8)]
+        grown = len(losses.runs[0].epochs)
+        await wait(pilot, lambda: len(losses.runs[0].epochs) > grown, "the live series to grow")
+        forecast = screen.query_one(ForecastOverlay)
+        await wait(pilot, lambda: len(forecast.runs) == 2, "the live forecast to share the overlay")
+        assert forecast.reason == ""
+        await wait(pilot, lambda: len(screen.query_one(HorizonOverlay).runs[0].rmse_curve) > 0, "the live RMSE curve")
+        app.current.control.request_stop()
+        await wait(pilot, lambda: app.current.done.is_set() and app.current.kept is not None, "the run to end")
+        await pilot.press("g")
+        await pilot.pause()
+        assert LIVE not in screen.marked and table.row_count == 2
+        assert app.current.kept.name in {r.id for r in screen.rows}
+
+
+async def wait(pilot, condition, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; {pilot.app.status.text} {len(pilot.app.current.log.epochs)}")
+        await pilot.pause(0.05)

@@ -2,7 +2,8 @@
 their losses on one log-scale plot, their free-running forecasts against the same truth (only for runs
 of the same system and data; otherwise a one-line reason), and their RMSE-by-horizon curves. `l` loads
 the highlighted run's configuration into the panel. Reads the run folders only (library.scan and each
-run's metrics.jsonl, rollout.csv, summary.json); each selected run is read once."""
+run's metrics.jsonl, rollout.csv, summary.json); each selected run is read once. The app's run, while it
+trains, is a first row "live": its series come from the run's log, refreshed while the log has news."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ from rnn_tui.tui.plots import TRUTH, LivePlot, _int_ticks, _lin_ticks, _log_line
 # One plotext colour per selected run, in the order selected (cyan is the truth's).
 RUN_COLOURS = ("orange", "magenta", "green", "yellow", "blue", "red", "white", "gray")
 MARK = "●"
+LIVE = "live"  # the row id of the app's run while it trains
+LIVE_EVERY_S = 0.5  # the live series are looked at no more often than this
 
 
 def short_id(run_id: str) -> str:
@@ -93,6 +96,48 @@ def read_run_data(row: library.RunRow, colour: str) -> RunData:
     except (OSError, ValueError, AttributeError, TypeError):
         d.problems.append("summary.json")
     return d
+
+
+def live_data_key(cfg: C.Config) -> str:
+    """The data key of a run's Config, built as library._read_config builds it from config.toml."""
+    d = C.to_dict(cfg)
+    system, train = d.get("system", {}), d.get("train", {})
+    data = {k: system.get(k) for k in ("name", "params", "steps", "dt", "seed", "noise")}
+    data.update({k: train.get(k) for k in ("val_fraction", "test_fraction")})
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def live_row(run) -> library.RunRow:
+    """The table row of the app's run (a tui.worker.Run) while it trains."""
+    cfg = run.cfg
+    model = C.to_dict(cfg).get("model", {})
+    return library.RunRow(
+        id=LIVE, path="", when="now", system=cfg.system.name, arch=cfg.model.arch, status="training",
+        params=" ".join(f"{k}={model[k]}" for k in library.SHOWN if k in model),
+        epochs=len(run.log.epochs_since(0)), seed=cfg.train.seed, data_key=live_data_key(cfg))
+
+
+def live_label(run) -> str:
+    model = C.to_dict(run.cfg).get("model", {})
+    hidden = str(model.get("hidden_size", model.get("filters", "")))
+    return " ".join(p for p in (LIVE, run.cfg.model.arch, hidden) if p)
+
+
+def update_live_data(d: RunData, run, n_read: int, forecast) -> tuple[int, object, bool]:
+    """Append the live run's epochs after the first n_read and take its newest forecast if it is not
+    `forecast` (the one already taken); returns (epochs read, forecast taken, whether anything was new)."""
+    new = run.log.epochs_since(n_read)
+    for e in new:
+        d.epochs.append(int(e.epoch))
+        d.train.append(_num(e.train_loss))
+        d.val.append(_num(e.val_loss))
+    latest = run.log.forecast
+    fresh = latest is not None and latest is not forecast
+    if fresh:
+        d.t, d.names = np.asarray(latest.t, float), list(latest.names)
+        d.truth, d.pred = np.asarray(latest.truth, float), np.asarray(latest.prediction, float)
+        d.rmse_curve = [_num(v) for v in latest.rmse_by_step()]
+    return n_read + len(new), latest, bool(new) or fresh
 
 
 def _num(v) -> float:
@@ -246,6 +291,9 @@ class RunsScreen(Screen):
         self.sort_key = "when"
         self.marked: list[str] = []  # ids, in the order selected (their colours follow it)
         self._data: dict[str, RunData] = {}
+        self.live = None  # the app's run shown as the "live" row (a tui.worker.Run), while it trains
+        self._live_data: RunData | None = None
+        self._live_read: tuple[int, object] = (0, None)  # its epochs read, its forecast taken
 
     def compose(self) -> ComposeResult:
         yield Label("", id="runs-hint")
@@ -262,6 +310,7 @@ class RunsScreen(Screen):
         for name, label in COLUMNS:
             table.add_column(label, key=name)
         self.action_rescan()
+        self.set_interval(LIVE_EVERY_S, self._live_tick)
 
     # -- the table --------------------------------------------------------------------------------
 
@@ -270,15 +319,20 @@ class RunsScreen(Screen):
         return self.query_one("#runs-table", DataTable)
 
     def action_rescan(self) -> None:
-        self.rows = library.scan(self.root)
+        run = getattr(self.app, "current", None)
+        live = run if run is not None and not run.done.is_set() else None
+        if live is not self.live:
+            self.live, self._live_data, self._live_read = live, None, (0, None)
+        self.rows = ([live_row(live)] if live is not None else []) + library.scan(self.root)
         ids = {r.id for r in self.rows}
         self.marked = [i for i in self.marked if i in ids]
         self._fill()
         self._overlay()
 
     def _sorted(self) -> list[library.RunRow]:
-        rows = library.select(self.rows, sort=self.sort_key)
-        return rows[::-1] if self.sort_key == "when" else rows  # the newest first
+        rows = library.select([r for r in self.rows if r.id != LIVE], sort=self.sort_key)
+        rows = rows[::-1] if self.sort_key == "when" else rows  # the newest first
+        return [r for r in self.rows if r.id == LIVE] + rows  # the live run first
 
     def _fill(self) -> None:
         table = self.table
@@ -296,7 +350,7 @@ class RunsScreen(Screen):
             table.move_cursor(row=table.get_row_index(current.id))
         best = "best first" if self.sort_key in library.LOWER_IS_BETTER else ("newest first" if self.sort_key == "when" else "")
         self.query_one("#runs-hint", Label).update(
-            f"{len(self.rows)} runs in {self.root} · sorted by {self.sort_key}{' (' + best + ')' if best else ''} · "
+            f"{sum(r.id != LIVE for r in self.rows)} runs in {self.root}{' + the live run' if self.live else ''} · sorted by {self.sort_key}{' (' + best + ')' if best else ''} · "
             "space selects · o or a header sorts · c component · l loads the config · escape closes")
 
     def _highlighted(self) -> library.RunRow | None:
@@ -342,12 +396,35 @@ class RunsScreen(Screen):
         for i, run_id in enumerate(self.marked):
             row = next(r for r in self.rows if r.id == run_id)
             colour = RUN_COLOURS[i % len(RUN_COLOURS)]
-            if run_id not in self._data:
-                self._data[run_id] = read_run_data(row, colour)
-            d = self._data[run_id]
+            if run_id == LIVE:
+                d = self._live_series(row, colour)
+            else:
+                if run_id not in self._data:
+                    self._data[run_id] = read_run_data(row, colour)
+                d = self._data[run_id]
             d.colour = colour  # colours follow the selection order
             out.append(d)
         return out
+
+    def _live_series(self, row: library.RunRow, colour: str) -> RunData:
+        if self._live_data is None:
+            self._live_data = RunData(row=row, colour=colour, label=live_label(self.live))
+            self._live_read = (0, None)
+        d = self._live_data
+        n, forecast, _ = update_live_data(d, self.live, *self._live_read)
+        self._live_read = (n, forecast)
+        return d
+
+    def _live_tick(self) -> None:
+        """Timer: replot the overlay when the selected live run's log has news."""
+        if self.live is None or LIVE not in self.marked or self._live_data is None:
+            return
+        n, forecast, news = update_live_data(self._live_data, self.live, *self._live_read)
+        self._live_read = (n, forecast)
+        if news:
+            self._overlay()
+            if self.table.row_count and LIVE in {r.id for r in self.rows}:
+                self.table.update_cell(LIVE, "epochs", Text(_cell(n)))
 
     def _overlay(self) -> None:
         runs = self.selected()
