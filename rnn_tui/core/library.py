@@ -102,9 +102,16 @@ def _read_config(row: RunRow, folder: Path) -> None:
     model, system, train = cfg.get("model", {}), cfg.get("system", {}), cfg.get("train", {})
     row.params = " ".join(f"{k}={model[k]}" for k in SHOWN if k in model)
     row.seed = train.get("seed")
+    row.data_key = data_key(cfg)
+
+
+def data_key(cfg: dict) -> str:
+    """What decides a run's true trajectory and splits, from its configuration as nested dicts
+    (config.toml, or config.to_dict): runs with equal keys forecast the same truth."""
+    system, train = cfg.get("system", {}), cfg.get("train", {})
     data = {k: system.get(k) for k in ("name", "params", "steps", "dt", "seed", "noise")}
     data.update({k: train.get(k) for k in ("val_fraction", "test_fraction")})
-    row.data_key = json.dumps(data, sort_keys=True, default=str)
+    return json.dumps(data, sort_keys=True, default=str)
 
 
 def _finite(v) -> float | None:

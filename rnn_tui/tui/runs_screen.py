@@ -99,12 +99,8 @@ def read_run_data(row: library.RunRow, colour: str) -> RunData:
 
 
 def live_data_key(cfg: C.Config) -> str:
-    """The data key of a run's Config, built as library._read_config builds it from config.toml."""
-    d = C.to_dict(cfg)
-    system, train = d.get("system", {}), d.get("train", {})
-    data = {k: system.get(k) for k in ("name", "params", "steps", "dt", "seed", "noise")}
-    data.update({k: train.get(k) for k in ("val_fraction", "test_fraction")})
-    return json.dumps(data, sort_keys=True, default=str)
+    """The data key of a run's Config (the one config.toml files give: library.data_key)."""
+    return library.data_key(C.to_dict(cfg))
 
 
 def live_row(run) -> library.RunRow:
