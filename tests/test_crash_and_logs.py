@@ -2,7 +2,6 @@
 
 import logging
 
-import pytest
 
 from rnn_tui.cli import main
 

@@ -1,6 +1,5 @@
 """The training engine: events, determinism, divergence, stopping, pausing, metrics and checkpoints."""
 
-import math
 import threading
 import time
 

@@ -319,7 +319,7 @@ def table(res: dict) -> str:
                      f"ours {_f(t['ours']['seconds'], '{:.2f} s')} ({_f(t['ours']['epochs'], '{} epochs')}); speed-up {_f(t['speedup'])}x")
     two = res["two_at_once"]
     lines.append(f"two runs at once ({two['case'].split(':')[0]}, threads as the trainer chooses): "
-                 + " and ".join(f"{r:.1f}" for r in two["steps_per_s"]) + f" steps/s, "
+                 + " and ".join(f"{r:.1f}" for r in two["steps_per_s"]) + " steps/s, "
                  + " and ".join(f"{v:.2f}x" for v in two["vs_alone"]) + " of alone")
     r = res["rollout"]
     lines.append(f"rollout, per 10,000 steps (LSTM 64, Lorenz-63): carried state {r['ours_s_per_10k']:.2f} s, "

@@ -99,7 +99,7 @@ def _read_config(row: RunRow, folder: Path) -> None:
         cfg = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
-    model, system, train = cfg.get("model", {}), cfg.get("system", {}), cfg.get("train", {})
+    model, train = cfg.get("model", {}), cfg.get("train", {})
     row.params = " ".join(f"{k}={model[k]}" for k in SHOWN if k in model)
     row.seed = train.get("seed")
     row.data_key = data_key(cfg)
