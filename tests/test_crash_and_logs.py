@@ -2,7 +2,6 @@
 
 import logging
 
-
 from rnn_tui.cli import main
 
 FAST = ["--preset", "sine_rnn", "--set", "train.epochs=2", "--set", "model.hidden_size=8", "--set", "train.threads=1",
