@@ -16,6 +16,9 @@ EVAL_WINDOWS = 1024  # windows per chunk of a validation pass (core/losses.py)
 # The setting to lower when a part is too large.
 FIELD = {"data": "system.steps", "model": "model.hidden_size", "batch": "train.batch_size",
          "fit": "system.steps", "evaluation": "rollout.horizon"}
+# Where an architecture's size is another setting: (arch, part) -> the setting to lower. NG-RC's
+# readout and fit grow with its feature count (k delayed copies, their monomials), not the steps.
+ARCH_FIELD = {("convlstm", "model"): "model.filters", ("ngrc", "model"): "model.delays", ("ngrc", "fit"): "model.delays"}
 
 
 @dataclass(frozen=True)
@@ -51,23 +54,27 @@ def dimension(cfg) -> int:
     return int(resolved.get("n", 1))
 
 
-def estimate(cfg) -> Estimate:
+def estimate(cfg, members: int | None = None) -> Estimate:
+    """The estimate for `cfg`, with train.ensemble members (or `members`): each member has its own
+    weights, batch, fit and forecasts; an ensemble also keeps each member's module, the weights
+    before the step and the best weights (three more copies of the weights)."""
     from rnn_tui.systems import get_system
 
     t, m = cfg.train, cfg.model
+    k = t.ensemble if members is None else members
     steps = cfg.system.steps or get_system(cfg.system.name).steps
     dim = dimension(cfg)
     b = 8 if t.dtype == "float64" else 4
     batch = min(t.batch_size, steps)
     params, activations = m.footprint(dim, t.seq_len, batch)
-    fit = m.fit_values(steps) if hasattr(m, "fit_values") else 0
+    fit = m.fit_values(steps, dim) if hasattr(m, "fit_values") else 0
     horizon = min(cfg.rollout.horizon, steps)
     return Estimate({
         "data": steps * dim * (2 * 8 + 2 * b),  # the trajectory and its noisy copy, both normalised on the device
-        "model": params * b * 4,  # weights, gradients, two moments of Adam
-        "batch": activations * b,
-        "fit": fit * 8,
-        "evaluation": EVAL_STARTS * horizon * dim * 8 * 3 + EVAL_WINDOWS * (t.seq_len + t.rollout_steps) * dim * b * 3,
+        "model": params * b * (4 if k == 1 else 7) * k,  # weights, gradients, two moments of Adam
+        "batch": activations * b * k,
+        "fit": fit * 8 * k,
+        "evaluation": (EVAL_STARTS * horizon * dim * 8 * 3 + EVAL_WINDOWS * (t.seq_len + t.rollout_steps) * dim * b * 3) * k,
     })
 
 
@@ -89,7 +96,9 @@ def check(cfg, source: str = "configuration") -> None:
     if est.total <= limit:
         return
     part = est.largest
-    field = "model.filters" if part == "model" and cfg.model.arch == "convlstm" else FIELD[part]
+    field = ARCH_FIELD.get((cfg.model.arch, part), FIELD[part])
+    if cfg.train.ensemble > 1 and estimate(cfg, members=1).total <= limit:
+        field = "train.ensemble"  # one member would fit: fewer members is the change to make
     raise UserError(
         f"{source}: this run would need about {_size(est.total)} of memory ({part}: {_size(est.parts[part])}), "
         f"more than half of this machine's {_size(memory)}; lower {field}",

@@ -13,7 +13,7 @@ from rnn_tui import __version__
 from rnn_tui.errors import UserError
 
 # Sub-command modules under rnn_tui.commands, imported only when their parser is built.
-COMMANDS = ("data", "train", "runs", "presets", "bench")
+COMMANDS = ("data", "train", "runs", "presets", "bench", "sweep", "serve")
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:

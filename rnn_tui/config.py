@@ -31,6 +31,7 @@ ModelConfig = Annotated[Union[registry.CONFIGS], Field(discriminator="arch")]  #
 # Every model key of any architecture (a run written by rnn-tui 0.1 lists them all).
 MODEL_KEYS = frozenset(name for cls in registry.CONFIGS for name in cls.model_fields)
 MAX_SEED = 2**32 - 1  # numpy and torch seeds
+MAX_ENSEMBLE = 64  # train.ensemble: members trained at once (the memory estimate covers them all)
 CORES = os.cpu_count() or 1
 
 
@@ -85,12 +86,24 @@ class TrainConfig(Section):
     dtype: Literal["float32", "float64"] = Field("float32", description="float64 for very small errors (rk4)")
     seed: Int = Field(0, ge=0, le=MAX_SEED, description="seed of weights, shuffling and dropout")
     threads: Int = Field(0, ge=0, le=CORES, description="CPU threads torch may use for this run (at most the cores); 0 = torch's default (all cores)")
+    # K copies trained at once as one batched model (rnn_tui/ensemble/): member j is exactly the run
+    # with train.seed + j (its weights, batch order and optimiser), so K = 1 is an ordinary run.
+    ensemble: Int = Field(1, ge=1, le=MAX_ENSEMBLE, description="train this many models at once, seeds train.seed, +1, ...; "
+                          "the forecast shows their spread and their mean")
 
 
 class RolloutConfig(Section):
     """The free-running forecast shown and scored."""
 
-    horizon: Int = Field(200, ge=1, le=1_000_000, description="steps of free-running prediction shown and scored")
+    horizon: Int = Field(200, ge=1, le=1_000_000, description="steps of free-running prediction shown (and scored, "
+                         "unless score_horizon says otherwise)")
+    # A VPT is only a value where most forecasts cross the threshold within the scored horizon;
+    # where half or more never do, the median is a lower bound set by the horizon. Chaotic systems
+    # are therefore scored over about 25 Lyapunov times, whatever the display shows.
+    score_horizon: Int = Field(0, ge=0, le=1_000_000, description="steps of each scored forecast (test RMSE and VPT); "
+                               "0 = about 25 Lyapunov times for chaotic systems, else rollout.horizon")
+    vpt_threshold: Float = Field(0.4, gt=0, le=10, description="normalised error at which a forecast stops being valid "
+                                 "(the VPT's threshold; papers use 0.3 to 0.5)")
     every: Int = Field(5, ge=0, le=10_000_000, description="epochs between rollouts during training; 0 = only at the end")
     # "carry" the hidden state (O(horizon)); re-feed the last seq_len states each step as the notes
     # do ("window", O(horizon * seq_len)); "auto": carry where the model was trained that way (ESN,
@@ -355,6 +368,19 @@ def _check_arch_fits_system(arch: str, system_name: str, source: str) -> None:
         raise UserError(f"{source}: model.arch {arch!r} needs a field system such as kdv, not {system_name!r}", key="model.arch")
 
 
+def _check_ensemble(cfg: Config, source: str) -> None:
+    """train.ensemble > 1 needs an architecture that batches (and no dropout: its masks come from
+    the one global random stream, so a member could not equal its separate run)."""
+    m = cfg.model
+    if not type(m).stackable:
+        takes = ", ".join(a for a, c in registry.ARCHS.items() if c.stackable)
+        raise UserError(f"{source}: train.ensemble = {cfg.train.ensemble} needs an architecture that trains batched "
+                        f"({takes}); model.arch {m.arch!r} does not: set train.ensemble = 1", key="train.ensemble")
+    if getattr(m, "dropout", 0) > 0 and getattr(m, "num_layers", 1) > 1:
+        raise UserError(f"{source}: train.ensemble = {cfg.train.ensemble} cannot use model.dropout (each member's dropout "
+                        "masks would differ from its own run's); set model.dropout = 0 or train.ensemble = 1", key="train.ensemble")
+
+
 def validate(cfg: Config, source: str = "configuration") -> None:
     """The checks across fields (each field's own type and bounds are checked when it is built);
     those that need the data live in the trainer's set-up."""
@@ -372,6 +398,8 @@ def validate(cfg: Config, source: str = "configuration") -> None:
     if t.val_fraction + t.test_fraction >= 0.9:
         raise UserError(f"{source}: train.val_fraction + train.test_fraction must leave at least 10% for training", key="train.val_fraction")
     _check_arch_fits_system(cfg.model.arch, s.name, source)
+    if t.ensemble > 1:
+        _check_ensemble(cfg, source)
     from rnn_tui import budget
 
     budget.check(cfg, source)  # the memory it would need, before anything is allocated
@@ -476,10 +504,14 @@ def preset_path(name: str) -> Path:
     return files[name]
 
 
-def save_preset(cfg: Config, name: str, description: str = "") -> Path:
-    """Write cfg as a user preset NAME.toml (complete and loadable with --preset NAME)."""
+def check_preset_name(name: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
         raise UserError(f"preset name may use letters, digits, _ . and - only, got {name!r}")
+
+
+def save_preset(cfg: Config, name: str, description: str = "") -> Path:
+    """Write cfg as a user preset NAME.toml (complete and loadable with --preset NAME)."""
+    check_preset_name(name)
     folder = user_presets_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.toml"

@@ -1,4 +1,11 @@
-"""Shared fixtures: keep user presets and runs inside the test's tmp folder."""
+"""Shared fixtures: keep user presets and runs inside the test's tmp folder; `rnn-tui serve` in a
+subprocess, with its app processes."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -7,3 +14,102 @@ import pytest
 def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("RNN_TUI_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+
+
+# -- `rnn-tui serve` in a subprocess (tests/test_serve.py, tests/browser/) ------------------------
+
+
+class Served:
+    """A running `rnn-tui serve` on a free port of 127.0.0.1, and its app processes (by pid)."""
+
+    def __init__(self, args, port: int, log) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/"
+        self.log = log
+        self.proc = subprocess.Popen([sys.executable, "-m", "rnn_tui", "serve", "--port", str(port), *args],
+                                     stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_listening(self, timeout: float = 30.0) -> None:
+        """Until the port accepts a connection (not a page request: that would reserve a place)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            assert self.proc.poll() is None, f"rnn-tui serve exited ({self.proc.returncode}): {self.output()}"
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"rnn-tui serve did not listen in {timeout} s: {self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return open(self.log.name, encoding="utf-8", errors="replace").read()
+
+    def apps(self) -> list[int]:
+        """The server's live child processes: one app per open session."""
+        return children(self.proc.pid)
+
+    @staticmethod
+    def alive(pid: int) -> bool:
+        return alive(pid)
+
+    def wait_apps(self, n: int, timeout: float = 40.0) -> list[int]:
+        end = time.monotonic() + timeout
+        while len(pids := self.apps()) != n:
+            if time.monotonic() > end:
+                raise AssertionError(f"{len(pids)} app processes, not {n}, after {timeout} s: {self.output()}")
+            time.sleep(0.1)
+        return pids
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists and has not exited (a zombie has)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def children(pid: int) -> list[int]:
+    """Live processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(ppid) == pid and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """serve(*args) starts `rnn-tui serve ARGS` on a free port and waits until it listens; every
+    server started is stopped (SIGTERM, which ends its apps) after the test."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the app processes are found through Linux's /proc")
+    started: list[Served] = []
+
+    def start(*args: str) -> Served:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = Served(args, port, open(tmp_path / f"serve-{port}.log", "w"))
+        started.append(server)
+        server.wait_listening()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+        server.log.close()

@@ -424,7 +424,7 @@ def test_horizon_plot_reads_the_typed_summary():
     vpt = VPT(Spread(2.0, 1.0, 3.0), threshold=0.4, censored_fraction=0.0, lyapunov_exponent=0.9)
     plot.from_summary(_summary(Evaluation("test", 12, 3, (0.1, 0.2, 0.4), vpt)))
     assert plot.source == "test, 12 starts" and plot.curve.tolist() == [0.1, 0.2, 0.4]
-    assert plot.vpt == "VPT 1.80 Lyapunov times"
+    assert plot.vpt == "median VPT 1.80 Lyapunov times (threshold 0.4)"
 
 
 def test_free_run_error_is_the_rmse_over_the_horizon():

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def run(*args, tmp):
     out = tmp / "b.json"
@@ -13,6 +15,7 @@ def run(*args, tmp):
     return p.stdout, json.loads(out.read_text())
 
 
+@pytest.mark.bench
 def test_bench_speed_quick(tmp_path):
     table, res = run("speed", "--quick", "--device", "cpu", tmp=tmp_path)
     assert "ref steps/s" in table and "rollout" in table
@@ -30,11 +33,12 @@ def test_bench_speed_quick(tmp_path):
     assert res["startup"]["help_s"] > 0 and res["startup"]["first_frame_s"] > 0
 
 
+@pytest.mark.bench
 def test_bench_skill_quick(tmp_path):
     table, res = run("skill", "--quick", tmp=tmp_path)
     assert "published" in table and "Lotka-Volterra" in table
     rows = res["lorenz"]["rows"]
-    assert {(r["model"], r["noise"]) for r in rows} == {(m, n) for m in ("mlp", "rk4", "lstm", "gru", "esn") for n in (0.0, 0.5)}
+    assert {(r["model"], r["noise"]) for r in rows} == {(m, n) for m in ("mlp", "rk4", "lstm", "gru", "esn", "ngrc") for n in (0.0, 0.5)}
     rk4 = next(r for r in rows if r["model"] == "rk4" and r["noise"] == 0.5)
     assert rk4["published"] == [1e-6, 0.054, 0.14] and rk4["preset"] == "lorenz63_rk4_noisy"
     for r in rows:

@@ -85,7 +85,7 @@ async def test_a_cross_field_error_marks_the_row_its_key_names():
         # a field system with a vector architecture: the architecture's row says so
         panel.rows["system.name"].editor.value = "kdv"
         await pilot.pause()
-        assert "is a field; model.arch 'lstm' cannot take it (use convlstm)" in panel.rows["model.arch"].error
+        assert "is a field; model.arch 'lstm' cannot take it (use esn, convlstm)" in panel.rows["model.arch"].error
 
 
 async def test_model_rows_follow_the_architecture_and_keep_shared_values():

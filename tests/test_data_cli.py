@@ -70,7 +70,7 @@ def test_list_shows_every_system_and_parameter():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["lorenz"], "unknown system 'lorenz' (did you mean 'lorenz63'?); valid: sine, noisy_sine"),
+        (["lorenz-63"], "unknown system 'lorenz-63' (did you mean 'lorenz63'?); valid: sine, noisy_sine"),
         (["lorenz63", "--param", "rh=27"], "unknown parameter 'rh' for system 'lorenz63'"),
         (["lorenz63", "--param", "rho"], "--param needs NAME=VALUE"),
         (["lorenz63", "--param", "rho=abc"], "'rho' needs a number, got 'abc'"),

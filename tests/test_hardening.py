@@ -179,6 +179,7 @@ SLOW = {  # a configuration of each architecture that would train for minutes
     "dense_gru": ("lorenz63_lstm", ["model.arch=dense_gru"]), "irnn": ("logistic_irnn", []),
     "mlp": ("lorenz63_mlp", []), "rk4": ("lorenz63_rk4", []), "convlstm": ("kdv_convlstm", []),
     "esn": ("lorenz63_esn", ["system.name=sine", "system.steps=200000", "model.hidden_size=200"]),
+    "ngrc": ("lorenz63_ngrc_std", ["system.name=sine", "system.steps=600000", "model.delays=12", "train.seq_len=12"]),  # an 8 s fit
 }
 
 

@@ -15,9 +15,11 @@ from rnn_tui.errors import UserError
 from rnn_tui.models import registry
 from rnn_tui.models.base import Forecaster, ModelSpec
 from rnn_tui.models.esn.net import ESN, spectral_radius
+from rnn_tui.models.ngrc.net import NGRC
 from rnn_tui.models.recurrent.net import ElmanRNN
 
-VECTOR_ARCHS = ["rnn", "lstm", "gru", "dense_gru", "irnn", "esn", "mlp", "rk4"]
+VECTOR_ARCHS = ["rnn", "lstm", "gru", "dense_gru", "irnn", "esn", "ngrc", "mlp", "rk4"]
+CLOSED_FORM = ["esn", "ngrc"]  # readouts solved in closed form, not trained
 RECURRENT = ["rnn", "lstm", "gru", "dense_gru", "irnn"]
 STATEFUL = RECURRENT + ["esn", "convlstm"]
 ALL_ARCHS = VECTOR_ARCHS + ["convlstm"]
@@ -42,11 +44,14 @@ def make(arch: str, spec: ModelSpec | None = None, seed: int = 0, **kw) -> Forec
 
 
 def randomise_readout(model: Forecaster) -> None:
-    """Give an (unfitted) ESN a random readout so that its outputs depend on the reservoir."""
+    """Give an (unfitted) ESN or NG-RC a random readout so that its outputs depend on its state."""
     if isinstance(model, ESN):
         with torch.no_grad():
             model.readout_w.normal_(0, 0.3)
             model.readout_b.normal_(0, 0.3)
+    elif isinstance(model, NGRC):
+        with torch.no_grad():
+            model.readout_w.normal_(0, 0.3)
 
 
 def window(arch: str, length: int = L, batch: int = B, dtype=torch.float32) -> torch.Tensor:
@@ -76,7 +81,7 @@ def test_registry_builds_every_architecture():
         assert cls.field_only <= cls.supports_field, arch  # field-only implies it takes a field
         model = make(arch)
         assert isinstance(model, Forecaster)
-        assert model.trainable == (arch != "esn"), arch
+        assert model.trainable == (arch not in CLOSED_FORM), arch
 
 
 @pytest.mark.parametrize("residual", [False, True])
@@ -207,6 +212,8 @@ ROLLOUT_CASES = [
     ("irnn", {"learn_h0": True}),
     ("esn", {}),
     ("esn", {"leak_rate": 0.3, "readout": "quadratic", "residual": True}),
+    ("ngrc", {}),
+    ("ngrc", {"delays": 3, "skip": 2, "order": 3, "constant": False}),
     ("convlstm", {}),
     ("convlstm", {"batch_norm": True, "residual": True, "kernel_size": 3}),
 ]
@@ -231,7 +238,7 @@ def test_warmup_step_matches_forward_float32(arch):
     check_rollout_consistency(model, window(arch, length=L + 3, batch=3), warm=L, atol=1e-5)
 
 
-@pytest.mark.parametrize("arch,kw", ROLLOUT_CASES)
+@pytest.mark.parametrize("arch,kw", [(a, kw) for a, kw in ROLLOUT_CASES if a in STATEFUL])
 def test_forward_seq_is_forward_on_every_prefix(arch, kw):
     model = make(arch, **kw).double().eval()
     randomise_readout(model)

@@ -46,7 +46,25 @@ def test_summary_json_has_every_earlier_key_and_reads_back(tmp_path):
     assert back.evaluation.vpt.lyapunov.median == pytest.approx(2.0 * 0.906)
     assert back.evaluation.rmse_curve == pytest.approx(s.evaluation.rmse_curve)
     assert back.to_dict().keys() == d.keys()
-    assert s.vpt_text() == "VPT 1.81 Lyapunov times"
+    assert s.vpt_text() == "median VPT 1.81 Lyapunov times (threshold 0.4)"
+
+
+def test_a_horizon_limited_vpt_is_a_lower_bound_and_a_vpt_past_the_truth_is_flagged(tmp_path):
+    censored = VPT(Spread(5.0, 5.0, 5.0), 0.4, 0.5, 0.906, truth_time=29.46)
+    assert censored.horizon_limited
+    assert censored.text() == "median VPT ≥ 4.53 Lyapunov times (horizon-limited; threshold 0.4; truth valid to 26.7)"
+    measured = VPT(Spread(5.0, 4.0, 6.0), 0.3, 0.49, 0.906, truth_time=29.46)
+    assert not measured.horizon_limited and not measured.beyond_truth
+    assert measured.text() == "median VPT 4.53 Lyapunov times (threshold 0.3; truth valid to 26.7)"
+    beyond = VPT(Spread(31.0, 30.0, 32.0), 0.4, 0.0, 0.906, truth_time=29.46)
+    assert beyond.beyond_truth and "beyond the valid ground-truth time 26.7: not meaningful" in beyond.text()
+    s = _summary(evaluation=Evaluation("test", 120, 16, tuple(np.linspace(0.1, 1.6, 16)), censored))
+    runio.write_summary(tmp_path, s)
+    d = json.loads((tmp_path / "summary.json").read_text())
+    assert d["vpt"]["horizon_limited"] is True and d["vpt_lyapunov"]["horizon_limited"] is True
+    assert d["vpt"]["truth_valid_time"] == 29.46 and d["vpt_lyapunov"]["truth_valid"] == pytest.approx(26.69076)
+    back = runio.read_summary(tmp_path / "summary.json").evaluation.vpt
+    assert back.horizon_limited and back.truth_time == 29.46
 
 
 def test_skipped_and_failed_evaluations_keep_their_old_keys():

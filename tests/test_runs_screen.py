@@ -226,3 +226,38 @@ async def wait(pilot, condition, what: str, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}; {pilot.app.status.text} {len(pilot.app.current.log.epochs)}")
         await pilot.pause(0.05)
+
+
+async def test_a_sweep_study_shows_its_trials_objective_by_trial_and_loads_the_best():
+    assert cli_main(["sweep", "--preset", "sine_rnn", "--set", "train.epochs=3", "--set", "model.hidden_size=8", "--set",
+                     "train.threads=1", "--set", "rollout.every=0", "--param", "train.lr=log:1e-3:3e-2", "--trials", "3",
+                     "--study", "tiny", "--quiet"]) == 0
+    train("sine_rnn")  # a run outside the study
+    rows = library.scan(library.runs_root())
+    best = library.best_trial(library.study_rows(rows, "tiny"))
+    assert best is not None and best.score == min(r.score for r in rows if r.study == "tiny")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        assert table.row_count == 4 and not screen.query_one("#study-plot").display
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        assert screen.study == "tiny" and table.row_count == 3  # the study's trials only
+        assert [table.get_row_at(i)[COLUMN("trial")].plain for i in range(3)] == ["0", "1", "2"]
+        plot = screen.query_one("#study-plot")
+        assert plot.display and not screen.query_one(HorizonOverlay).display
+        assert "tiny: val_loss (validation) by trial" in plot.frame.plain
+        hint = str(screen.query_one("#runs-hint").render())
+        assert f"best trial {best.trial}" in hint
+        await pilot.press("b")
+        await pilot.pause()
+        assert not isinstance(app.screen, RunsScreen)
+        assert app.panel.build() == C.load(config=Path(best.path) / "config.toml", strict=False)
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.press("t", "t")  # past the last study: every run again
+        await pilot.pause()
+        assert app.screen.study == "" and app.screen.query_one(DataTable).row_count == 4

@@ -13,7 +13,7 @@ from rnn_tui.errors import UserError
 from rnn_tui.systems import SYSTEMS, get_system
 from rnn_tui.systems import lotka_volterra
 
-NAMES = ["sine", "noisy_sine", "oscillator", "lotka_volterra", "lorenz63", "logistic", "kdv", "csv"]
+NAMES = ["sine", "noisy_sine", "oscillator", "lotka_volterra", "lorenz63", "logistic", "kdv", "lorenz96", "ks", "csv"]
 
 
 def test_registry_lists_every_system_in_order():
@@ -32,7 +32,7 @@ def test_every_system_documents_itself(name):
     assert module.__doc__ and 1 <= len(module.__doc__.strip().splitlines()) <= 2
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("csv", "kdv", "lorenz63")])
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("csv", "kdv", "lorenz63", "lorenz96", "ks")])  # fields: their own tests
 def test_default_trajectory_is_float64_and_starts_at_zero(name):
     s = SYSTEMS[name]
     traj = s.trajectory()
@@ -52,7 +52,7 @@ def test_importing_the_systems_is_cheap():
 
 
 def test_unknown_system_names_the_valid_ones():
-    with pytest.raises(UserError, match=r"unknown system 'lorenz'.*lorenz63.*valid: sine, noisy_sine"):
+    with pytest.raises(UserError, match=r"unknown system 'lorenz' \(did you mean 'lorenz(63|96)'\?\); valid: sine, noisy_sine"):
         get_system("lorenz")
 
 

@@ -96,7 +96,32 @@ def measure_app(cfg) -> dict | None:
     return _rate(seen) if seen else None
 
 
-MEASURES = {"reference": measure_reference, "ours": measure_ours, "app": measure_app}
+def measure_batched(cfg) -> dict:
+    """train.ensemble = K members trained as one batched model: the optimisation steps of all
+    members together per second of training."""
+    seen: list = []
+    result = train(cfg, seen.append)
+    last = [e for e in seen if isinstance(e, ev.EpochEnd)][-1]
+    steps = sum(m.steps for m in result.summary.ensemble.members)
+    return {"member_steps_per_s": steps / last.elapsed_s, "member_steps": steps, "members": cfg.train.ensemble}
+
+
+def measure_separate(cfg) -> dict:
+    """The same K members as K ordinary runs one after another (seeds train.seed + j, each its
+    member's exact twin): their steps together per second of their training."""
+    k, seed = cfg.train.ensemble, cfg.train.seed
+    steps, seconds = 0, 0.0
+    for j in range(k):
+        one = cfg.model_copy(update={"train": cfg.train.model_copy(update={"ensemble": 1, "seed": seed + j})})
+        seen: list = []
+        train(one, seen.append)
+        last = [e for e in seen if isinstance(e, ev.EpochEnd)][-1]
+        steps, seconds = steps + last.step, seconds + last.elapsed_s
+    return {"member_steps_per_s": steps / seconds, "member_steps": steps, "members": k}
+
+
+MEASURES = {"reference": measure_reference, "ours": measure_ours, "app": measure_app,
+            "batched": measure_batched, "separate": measure_separate}
 __all__ = ["MEASURES", "config", "tta_reference", "tta_ours"]  # what in_fresh_process calls
 
 
@@ -273,9 +298,38 @@ def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dic
         })
     out["time_to_accuracy"] = [time_to_accuracy(th, quick, dev) for th in (1e-4, 1e-5)]
     out["two_at_once"] = two_at_once(cases(quick)[0], dev, out["cases"][0]["ours"])
+    k = 4 if quick else ENSEMBLE
+    out["many_at_once"] = [many_at_once(case, dev, k, rounds, fresh=not quick) for case in ensemble_cases(quick)]
     out["rollout"] = rollout_speed(500 if quick else 10_000)
     out["startup"] = startup(quick)
     return out
+
+
+ENSEMBLE = 16  # members in the "many models at once" rows (issue 14: K = 16)
+
+
+def ensemble_cases(quick: bool) -> list[Case]:
+    """The bench's sine case and the Lorenz-63 LSTM preset, trained as K members at once."""
+    if quick:
+        return [cases(True)[0]]
+    sine = cases(False)[0]
+    return [Case(sine.name, sine.overrides, epochs=20), Case("lorenz63_lstm preset", (), preset="lorenz63_lstm", epochs=1)]
+
+
+def many_at_once(case: Case, device: str, k: int, rounds: int, fresh: bool = True) -> dict:
+    """K members batched against the same K as separate runs one after another, all on one thread
+    (each figure from a fresh interpreter unless `fresh` is False (--quick: this process); the best
+    of `rounds` interleaved rounds)."""
+    cfg = _cfg(case, device, (f"train.ensemble={k}", "train.threads=1"))
+    measure = measure_fresh if fresh else (lambda what, c: MEASURES[what](c))
+    separate, batched = [], []
+    for _ in range(rounds):
+        separate.append(measure("separate", cfg))
+        batched.append(measure("batched", cfg))
+    sep = max(separate, key=lambda r: r["member_steps_per_s"])
+    bat = max(batched, key=lambda r: r["member_steps_per_s"])
+    return {"case": case.name, "members": k, "separate": sep, "batched": bat,
+            "speedup": bat["member_steps_per_s"] / sep["member_steps_per_s"]}
 
 
 def two_at_once(case: Case, device: str, alone: dict) -> dict:
@@ -321,6 +375,10 @@ def table(res: dict) -> str:
     lines.append(f"two runs at once ({two['case'].split(':')[0]}, threads as the trainer chooses): "
                  + " and ".join(f"{r:.1f}" for r in two["steps_per_s"]) + " steps/s, "
                  + " and ".join(f"{v:.2f}x" for v in two["vs_alone"]) + " of alone")
+    for m in res.get("many_at_once", []):
+        lines.append(f"{m['members']} models at once ({m['case'].split(':')[0]}, one thread): batched "
+                     f"{m['batched']['member_steps_per_s']:.1f} member-steps/s, {m['members']} separate runs "
+                     f"{m['separate']['member_steps_per_s']:.1f}; {m['speedup']:.2f}x")
     r = res["rollout"]
     lines.append(f"rollout, per 10,000 steps (LSTM 64, Lorenz-63): carried state {r['ours_s_per_10k']:.2f} s, "
                  f"re-fed window (seq {r['seq_len']}) {r['refeed_s_per_10k']:.2f} s; speed-up {r['speedup']:.1f}x")

@@ -22,6 +22,12 @@ def register(sub) -> None:
     k.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     k.add_argument("--only", metavar="NAME", action="append", default=[], help="run only these experiments (repeatable)")
     k.set_defaults(func=run_skill)
+    w = bsub.add_parser("sweep", help="sweep trials per minute with --jobs 2 against --jobs 1",
+                        description="Two real sweeps of the sine preset (no pruning), one and two jobs, timed from start to exit.")
+    w.add_argument("--trials", type=int, default=6, metavar="N", help="trials per sweep (default 6)")
+    w.add_argument("--quick", action="store_true", help="tiny trials (for tests)")
+    w.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    w.set_defaults(func=run_sweep)
 
 
 def _write_json(path: str | None, data: dict) -> None:
@@ -51,5 +57,17 @@ def run_skill(args) -> int:
 
     res = skill.run(quick=args.quick, only=args.only)
     print(skill.table(res))
+    _write_json(args.json, res)
+    return 0
+
+
+def run_sweep(args) -> int:
+    from rnn_tui.bench import sweep
+    from rnn_tui.errors import UserError
+
+    if not 1 <= args.trials <= 1000:
+        raise UserError(f"--trials must be between 1 and 1000, got {args.trials}")
+    res = sweep.run(args.trials, quick=args.quick)
+    print(sweep.table(res))
     _write_json(args.json, res)
     return 0

@@ -19,7 +19,9 @@ def describe(s) -> str:
         rmse = e.rmse_at_steps
         line += "; RMSE at 1/4/8 steps " + "/".join(f"{rmse.get(k, float('nan')):.3g}" for k in ("1", "4", "8"))
     if s.vpt_text():
-        line += f"; {s.vpt_text()} (median)"
+        line += f"; {s.vpt_text()}"
+    if s.ensemble_text():  # the scores above are the mean forecast's; the members' beside them
+        line += f"; {s.ensemble_text()}"
     return line
 
 
@@ -33,7 +35,8 @@ class LineProgress:
     def __call__(self, e: ev.Event) -> None:
         if isinstance(e, ev.Started):
             threads = f", {e.threads} thread{'s' * (e.threads != 1)}" if e.threads else ""
-            self.say(f"training on {e.device}{threads} ({e.step_mode}): {e.n_params:,} parameters, {e.n_train} training windows, "
+            models = f"{e.ensemble} models, " if e.ensemble > 1 else ""
+            self.say(f"training on {e.device}{threads} ({e.step_mode}): {models}{e.n_params:,} parameters, {e.n_train} training windows, "
                   f"{e.epochs} epochs")
         elif isinstance(e, ev.EpochEnd):
             now = time.monotonic()

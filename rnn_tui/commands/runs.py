@@ -15,7 +15,8 @@ def register(sub) -> None:
     p.add_argument("--runs", metavar="DIR", help="the runs folder (default: $RNN_TUI_RUNS or ./runs)")
     p.add_argument("--system", metavar="S", help="only runs of this system")
     p.add_argument("--arch", metavar="A", help="only runs of this architecture")
-    p.add_argument("--sort", metavar="KEY", default="when", help="when (default), id, system, arch, status, epochs, train_s, "
+    p.add_argument("--study", metavar="NAME", help="only the trials of this sweep study (`rnn-tui sweep`)")
+    p.add_argument("--sort", metavar="KEY", default="when", help="when (default), id, system, arch, status, trial, epochs, train_s, "
                    "best_val, rmse_1, rmse_4, rmse_8 or vpt (best first for the scores)")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of the table")
     rsub = p.add_subparsers(dest="runs_command", metavar="COMMAND")
@@ -28,7 +29,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-COLUMNS = (("id", "id"), ("when", "when"), ("system", "system"), ("arch", "arch"), ("params", "params"), ("status", "status"),
+COLUMNS = (("id", "id"), ("when", "when"), ("system", "system"), ("arch", "arch"), ("params", "params"), ("study", "study"),
+           ("trial", "trial"), ("status", "status"),
            ("epochs", "epochs"), ("train_s", "train s"), ("best_val", "best val"), ("rmse_1", "rmse@1"), ("rmse_4", "rmse@4"),
            ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"))
 
@@ -41,8 +43,16 @@ def _cell(v) -> str:
     return str(v)
 
 
-def table(rows, columns=COLUMNS) -> str:
-    cells = [[label for _, label in columns]] + [[_cell(getattr(r, name)) for name, _ in columns] for r in rows]
+def cell(row, name: str) -> str:
+    """One cell of a run's row; a horizon-limited VPT is a lower bound and reads "≥ 4.53"."""
+    text = _cell(getattr(row, name))
+    return f"≥{text}" if name == "vpt" and row.vpt is not None and row.vpt_bound else text
+
+
+def table(rows, columns=None) -> str:
+    if columns is None:  # the sweep columns only where some run is a trial
+        columns = COLUMNS if any(r.study for r in rows) else tuple(c for c in COLUMNS if c[0] not in ("study", "trial"))
+    cells = [[label for _, label in columns]] + [[cell(r, name) for name, _ in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)
 
@@ -53,10 +63,10 @@ def compare(rows) -> str:
     grid = [["run", *(r.id for r in rows)]]
     for name, label in COLUMNS[1:]:
         marked = library.best(rows, name) if len(rows) > 1 else set()
-        grid.append([label, *(_cell(getattr(r, name)) + (" *" if r.id in marked else "") for r in rows)])
+        grid.append([label, *(cell(r, name) + (" *" if r.id in marked else "") for r in rows)])
     widths = [max(len(line[i]) for line in grid) for i in range(len(grid[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in grid]
-    return "\n".join([*lines, "", "* best of the row (lowest error, loss and time; longest VPT)"])
+    return "\n".join([*lines, "", "* best of the row (lowest error, loss and time; longest VPT). ≥: a horizon-limited VPT (a lower bound)"])
 
 
 def run(args) -> int:
@@ -80,11 +90,11 @@ def run(args) -> int:
         as_json = args.json or args.compare_json
         print(json.dumps([r.to_json() for r in rows], indent=2) if as_json else compare(rows))
         return 0
-    rows = library.select(library.scan(root), args.system, args.arch, args.sort)
+    rows = library.select(library.scan(root), args.system, args.arch, args.sort, args.study)
     if args.json:
         print(json.dumps([r.to_json() for r in rows], indent=2))
     elif not rows:
-        print(f"no runs in {root}" + (" (with these filters)" if args.system or args.arch else ""), file=sys.stderr)
+        print(f"no runs in {root}" + (" (with these filters)" if args.system or args.arch or args.study else ""), file=sys.stderr)
     else:
         print(table(rows))
         bad = [r for r in rows if r.status == "unreadable"]

@@ -16,24 +16,57 @@ MAX_STARTS = 200
 MIN_STARTS = 100
 
 
-def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 100, mode: str = "auto",
-             stop=None) -> Evaluation | None:
-    """Free-running forecasts from up to MAX_STARTS starts in the held-out split; errors in data units.
-    None when `stop` (a threading.Event) is set between chunks of starts (stop means stop)."""
+def plan(prep: Prepared, horizon: int, split: str = "auto") -> tuple[str | None, np.ndarray, int]:
+    """(split scored, the first predicted sample of each forecast, steps per forecast): up to
+    MAX_STARTS starts in the held-out split; split None where no split is long enough."""
     T = prep.clean.shape[0]
     L = prep.seq_len
-    if prep.n_test >= 2:
+    if split == "validation":
+        if prep.n_val < 2:
+            return None, np.zeros(0, dtype=int), 0
+        split, seg_start = "validation", prep.n_train
+    elif prep.n_test >= 2:
         split, seg_start = "test", T - prep.n_test
     elif prep.n_val >= 2:
         split, seg_start = "validation", prep.n_train
     else:
-        return Evaluation(None)
+        return None, np.zeros(0, dtype=int), 0
     n_seg = T - seg_start if split == "test" else prep.n_val
     # Leave room for at least MIN_STARTS starting points where the segment allows it.
     H = min(horizon, max(8, n_seg - MIN_STARTS + 1), n_seg)
     n_possible = n_seg - H + 1
     first = np.unique(np.linspace(seg_start, seg_start + n_possible - 1, min(MAX_STARTS, n_possible)).round().astype(int))
-    first = first[first >= L]  # the input window must be true data before the start
+    return split, first[first >= L], int(H)  # the input window must be true data before the start
+
+
+def score(pred: np.ndarray, prep: Prepared, first: np.ndarray, split: str, lyapunov: float | None,
+          threshold: float = metrics.VPT_THRESHOLD, truth_time: float | None = None) -> Evaluation:
+    """The Evaluation of free runs `pred` (S, H, D), in data units, from the starts `first`; the VPT
+    at `threshold`, beside the valid ground-truth time `truth_time` (time units) where measured."""
+    H = pred.shape[1]
+    idx = first[:, None] + np.arange(H)[None, :]
+    truth = prep.traj.values[idx]  # (S, H, D)
+    finite = bool(np.all(np.isfinite(pred)))
+    curve = metrics.rmse_by_horizon(pred, truth) if finite else np.full(H, np.nan)
+    vpt = None
+    if lyapunov is not None and finite:
+        scale = prep.traj.values.std(axis=0)
+        scale = np.where(scale > 1e-12, scale, 1.0)
+        steps, never = metrics.valid_prediction_steps(pred, truth, scale, threshold)
+        vpt = VPT(Spread.of(steps * prep.traj.dt), float(threshold), float(never.mean()), float(lyapunov), truth_time)
+    return Evaluation(split, int(len(first)), int(H), tuple(float(v) for v in curve), vpt)
+
+
+def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 100, mode: str = "auto",
+             stop=None, split: str = "auto", threshold: float = metrics.VPT_THRESHOLD,
+             truth_time: float | None = None) -> Evaluation | None:
+    """Free-running forecasts from up to MAX_STARTS starts in the held-out split; errors in data units.
+    None when `stop` (a threading.Event) is set between chunks of starts (stop means stop).
+    split="validation" scores the validation split (what a sweep may choose settings on)."""
+    L = prep.seq_len
+    split, first, H = plan(prep, horizon, split)
+    if split is None:
+        return Evaluation(None)
     if len(first) == 0:
         return Evaluation(split)
     preds = []
@@ -46,14 +79,4 @@ def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk:
         except Stopped:
             return None
     pred = prep.denormalise(np.concatenate(preds, axis=0))  # (S, H, D)
-    idx = first[:, None] + np.arange(H)[None, :]
-    truth = prep.traj.values[idx]  # (S, H, D)
-    finite = bool(np.all(np.isfinite(pred)))
-    curve = metrics.rmse_by_horizon(pred, truth) if finite else np.full(H, np.nan)
-    vpt = None
-    if lyapunov is not None and finite:
-        scale = prep.traj.values.std(axis=0)
-        scale = np.where(scale > 1e-12, scale, 1.0)
-        steps, never = metrics.valid_prediction_steps(pred, truth, scale)
-        vpt = VPT(Spread.of(steps * prep.traj.dt), metrics.VPT_THRESHOLD, float(never.mean()), float(lyapunov))
-    return Evaluation(split, int(len(first)), int(H), tuple(float(v) for v in curve), vpt)
+    return score(pred, prep, first, split, lyapunov, threshold, truth_time)

@@ -19,6 +19,7 @@ class Started:
     steps_per_epoch: int
     step_mode: str = "eager"  # "cuda-graph" when the training step is captured and replayed
     threads: int | None = None  # CPU threads of this run (None on a GPU)
+    ensemble: int = 1  # members trained at once (train.ensemble); n_params counts them all
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,15 @@ class EpochEnd:
     samples_per_s: float  # training windows per second in this epoch
     step: int  # optimisation steps so far
     best_val_loss: float
+    # An ensemble (train.ensemble = K): each member's losses this epoch, NaN for a member that no
+    # longer trains (diverged or stopped early). The losses above are then the median of those
+    # that train, best_val_loss the best member's, samples_per_s all members' windows together.
+    members_train_loss: tuple[float, ...] = ()
+    members_val_loss: tuple[float, ...] = ()
 
     def row(self) -> dict:
         """The metrics.jsonl record of this epoch (non-finite values become null when written)."""
+        members = {"members_train_loss": list(self.members_train_loss), "members_val_loss": list(self.members_val_loss)}
         return {
             "epoch": self.epoch,
             "train_loss": self.train_loss,
@@ -52,6 +59,7 @@ class EpochEnd:
             "elapsed_s": round(self.elapsed_s, 4),
             "samples_per_s": round(self.samples_per_s, 1),
             "step": self.step,
+            **(members if self.members_train_loss else {}),
         }
 
 

@@ -18,7 +18,7 @@ from rnn_tui.errors import UserError, closest
 
 # The hyperparameters shown in a row's `params`, in this order where a run has them.
 SHOWN = ("hidden_size", "num_layers", "filters", "kernel_size", "spectral_radius", "readout", "scheme", "activation")
-SORT_KEYS = ("when", "id", "system", "arch", "status", "epochs", "train_s", "best_val", "rmse_1", "rmse_4", "rmse_8", "vpt")
+SORT_KEYS = ("when", "id", "system", "arch", "status", "trial", "epochs", "train_s", "best_val", "rmse_1", "rmse_4", "rmse_8", "vpt")
 LOWER_IS_BETTER = {"train_s": True, "best_val": True, "rmse_1": True, "rmse_4": True, "rmse_8": True, "vpt": False}
 
 
@@ -46,8 +46,13 @@ class RunRow:
     rmse_8: float | None = None
     vpt: float | None = None  # median valid prediction time
     vpt_units: str = ""
+    vpt_bound: bool = False  # horizon-limited: the median VPT is a lower bound ("≥")
     reason: str = ""  # why a folder is unreadable
     seed: int | None = None
+    study: str = ""  # the sweep study this run is a trial of (sweep.json), if any
+    trial: int | None = None  # its trial number in that study
+    objective: str = ""  # the study's objective (val_loss, rmse@K, vpt), scored on the validation split
+    score: float | None = None  # this trial's value of it (complete trials only)
     data_key: str = field(default="", repr=False)  # runs with equal keys forecast the same truth
 
     def to_json(self) -> dict:
@@ -58,6 +63,7 @@ class RunRow:
 
 def read_run(folder: Path) -> RunRow:
     row = RunRow(id=folder.name, path=str(folder))
+    _read_sweep(row, folder)
     summary_path = folder / "summary.json"
     if not summary_path.is_file():
         row.status, row.reason = "unreadable", "no summary.json (not a run folder, or one from before it was written)"
@@ -92,6 +98,7 @@ def _fill(row: RunRow, s: Summary) -> None:
         row.rmse_1, row.rmse_4, row.rmse_8 = (_finite(rmse.get(k)) for k in ("1", "4", "8"))
     if e is not None and e.vpt is not None:
         row.vpt, row.vpt_units = _finite(e.vpt.lyapunov.median), "Lyapunov times"
+        row.vpt_bound = e.vpt.horizon_limited
 
 
 def _read_config(row: RunRow, folder: Path) -> None:
@@ -103,6 +110,31 @@ def _read_config(row: RunRow, folder: Path) -> None:
     row.params = " ".join(f"{k}={model[k]}" for k in SHOWN if k in model)
     row.seed = train.get("seed")
     row.data_key = data_key(cfg)
+
+
+def _read_sweep(row: RunRow, folder: Path) -> None:
+    """A sweep's trial carries its study and number in sweep.json."""
+    try:
+        tag = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
+        row.study, row.trial = str(tag["study"]), int(tag["trial"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    row.objective = str(tag.get("objective", ""))
+    row.score = _finite(tag["value"]) if isinstance(tag.get("value"), (int, float)) else None
+
+
+def study_rows(rows: list[RunRow], study: str) -> list[RunRow]:
+    """The trials of one study, by trial number."""
+    return sorted((r for r in rows if r.study == study and r.trial is not None), key=lambda r: r.trial)
+
+
+def best_trial(rows: list[RunRow]) -> RunRow | None:
+    """The trial with the best score (VPT: the longest; errors and losses: the lowest)."""
+    scored = [r for r in rows if r.score is not None]
+    if not scored:
+        return None
+    sign = -1.0 if scored[0].objective == "vpt" else 1.0
+    return min(scored, key=lambda r: sign * r.score)
 
 
 def data_key(cfg: dict) -> str:
@@ -124,10 +156,12 @@ def scan(root: Path) -> list[RunRow]:
     return [read_run(p) for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")]
 
 
-def select(rows: list[RunRow], system: str | None = None, arch: str | None = None, sort: str = "when") -> list[RunRow]:
+def select(rows: list[RunRow], system: str | None = None, arch: str | None = None, sort: str = "when",
+           study: str | None = None) -> list[RunRow]:
     if sort not in SORT_KEYS:
         raise UserError(f"--sort must be one of {', '.join(SORT_KEYS)}; got {sort!r}{closest(sort, SORT_KEYS)}")
-    rows = [r for r in rows if (system is None or r.system == system) and (arch is None or r.arch == arch)]
+    rows = [r for r in rows if (system is None or r.system == system) and (arch is None or r.arch == arch)
+            and (study is None or r.study == study)]
     worse_last = -math.inf if LOWER_IS_BETTER.get(sort) is False else math.inf
 
     def key(r: RunRow):

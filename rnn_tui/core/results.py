@@ -27,6 +27,9 @@ class Forecast:
     one_step: np.ndarray  # (H, D) one-step ("easy test") predictions from true windows
     history_t: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (P,) truth before the start
     history: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (P, D)
+    # train.ensemble > 1: (K, H, D) each member's free run; `prediction` and `one_step` are then the
+    # members' mean (of those that did not diverge), the forecast the summary's scores are for.
+    members: np.ndarray | None = None
 
     def rmse_by_step(self) -> np.ndarray:
         """(H,) RMSE over components at each step of this one forecast (NaN where it is not finite)."""
@@ -59,10 +62,40 @@ class VPT:
     threshold: float  # normalised error at which a forecast stops being valid
     censored_fraction: float  # starts whose forecast never crossed the threshold within the horizon
     lyapunov_exponent: float
+    truth_time: float | None = None  # the valid ground-truth time (systems/truth.py), time units; None: not measured
 
     @property
     def lyapunov(self) -> Spread:
         return self.time.scaled(self.lyapunov_exponent)
+
+    @property
+    def horizon_limited(self) -> bool:
+        """Half or more of the forecasts never left the threshold: the median is the horizon's, a
+        lower bound, not a measured value."""
+        return self.censored_fraction >= 0.5
+
+    @property
+    def truth_lyapunov(self) -> float | None:
+        return None if self.truth_time is None else self.truth_time * self.lyapunov_exponent
+
+    @property
+    def beyond_truth(self) -> bool:
+        """The median VPT is longer than the truth itself can be trusted: it means nothing."""
+        return self.truth_time is not None and self.time.median > self.truth_time
+
+    def text(self) -> str:
+        """'median VPT 10.27 Lyapunov times (threshold 0.4; truth valid to 26.7)'; '≥ …' and
+        'horizon-limited' where it is a lower bound; a VPT beyond the truth's limit says so."""
+        m = self.lyapunov.median
+        value = f"≥ {m:.2f}" if self.horizon_limited else f"{m:.2f}"
+        notes = [f"threshold {self.threshold:g}"]
+        if self.horizon_limited:
+            notes.insert(0, "horizon-limited")
+        if self.beyond_truth:
+            notes.append(f"beyond the valid ground-truth time {self.truth_lyapunov:.1f}: not meaningful")
+        elif self.truth_lyapunov is not None:
+            notes.append(f"truth valid to {self.truth_lyapunov:.1f}")
+        return f"median VPT {value} Lyapunov times ({'; '.join(notes)})"
 
 
 @dataclass(frozen=True)
@@ -97,8 +130,10 @@ class Evaluation:
         }
         if self.vpt is not None:
             v = self.vpt
-            out["vpt"] = {**_spread(v.time), "threshold": v.threshold, "censored_fraction": v.censored_fraction, "units": "time"}
-            out["vpt_lyapunov"] = {**_spread(v.lyapunov), "lyapunov_exponent": v.lyapunov_exponent}
+            out["vpt"] = {**_spread(v.time), "threshold": v.threshold, "censored_fraction": v.censored_fraction, "units": "time",
+                          "horizon_limited": v.horizon_limited, "truth_valid_time": v.truth_time, "beyond_truth": v.beyond_truth}
+            out["vpt_lyapunov"] = {**_spread(v.lyapunov), "lyapunov_exponent": v.lyapunov_exponent,
+                                   "horizon_limited": v.horizon_limited, "truth_valid": v.truth_lyapunov}
         return out
 
     @classmethod
@@ -108,10 +143,86 @@ class Evaluation:
         vpt = None
         if isinstance(d.get("vpt"), dict) and isinstance(d.get("vpt_lyapunov"), dict):
             v, vl = d["vpt"], d["vpt_lyapunov"]
+            truth = v.get("truth_valid_time")
             vpt = VPT(Spread(_num(v["median"]), _num(v["q25"]), _num(v["q75"])), _num(v.get("threshold")),
-                      _num(v.get("censored_fraction")), _num(vl.get("lyapunov_exponent")))
+                      _num(v.get("censored_fraction")), _num(vl.get("lyapunov_exponent")),
+                      _num(truth) if truth is not None else None)
         curve = tuple(_num(x) for x in d.get("rmse_curve") or ())
         return cls(d["split"], int(d.get("n_starts") or 0), int(d.get("horizon_steps") or len(curve)), curve, vpt)
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    """One member of an ensemble (train.ensemble): what its own run, with train.seed = `seed`, reports."""
+
+    seed: int
+    status: str  # finished, diverged or cancelled
+    message: str  # why it stopped ("non-finite loss at epoch 3, step 2 (train.lr = 0.1)", "early stop at ...")
+    epochs_run: int
+    steps: int
+    final_train_loss: float | None
+    final_val_loss: float | None
+    best_val_loss: float
+    evaluation: Evaluation | None = None  # its own free runs from the same test starts
+
+    def vpt_lyapunov(self) -> float:
+        """Median valid prediction time in Lyapunov times (NaN where there is none)."""
+        e = self.evaluation
+        return e.vpt.lyapunov.median if e is not None and e.vpt is not None else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "evaluation"}
+        if self.evaluation is not None:
+            out.update(self.evaluation.to_dict())
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> MemberResult:
+        return cls(int(d["seed"]), d["status"], d.get("message", ""), int(d.get("epochs_run", 0)), int(d.get("steps", 0)),
+                   _opt(d.get("final_train_loss")), _opt(d.get("final_val_loss")), _num(d.get("best_val_loss")),
+                   Evaluation.from_dict(d))
+
+
+@dataclass(frozen=True)
+class EnsembleResult:
+    """The members of an ensemble run. The summary's own scores (evaluation, losses) are the
+    ensemble's: the mean forecast's RMSE and VPT, the median member's losses."""
+
+    members: tuple[MemberResult, ...]
+    averaged: int  # members in the mean forecast: those that did not diverge
+    dt: float  # the sample step (to place valid prediction times on a step axis)
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def diverged(self) -> list[int]:
+        return [m.seed for m in self.members if m.status == "diverged"]
+
+    def vpts(self) -> np.ndarray:
+        """(K,) each member's median VPT in Lyapunov times (NaN where it has none)."""
+        return np.array([m.vpt_lyapunov() for m in self.members], dtype=float)
+
+    def rmse_at(self, step: str) -> np.ndarray:
+        """(K,) each member's RMSE at lead step `step` ("8"), NaN where it has none."""
+        return np.array([m.evaluation.rmse_at_steps.get(step, np.nan) if m.evaluation is not None and m.evaluation.rmse_curve
+                         else np.nan for m in self.members], dtype=float)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"size": self.size, "averaged": self.averaged, "dt": self.dt,
+                "scores": "the top-level evaluation keys score the mean forecast of the members that did not diverge",
+                "members": [m.to_dict() for m in self.members]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EnsembleResult:
+        return cls(tuple(MemberResult.from_dict(m) for m in d["members"]), int(d.get("averaged", 0)), _num(d.get("dt")))
+
+
+def _band(values: np.ndarray) -> str:
+    """'median (10-90%: a-b)' of the finite values."""
+    v = values[np.isfinite(values)]
+    lo, mid, hi = np.percentile(v, [10, 50, 90])
+    return f"{mid:.3g} (10–90%: {lo:.3g}–{hi:.3g})"
 
 
 @dataclass(frozen=True)
@@ -141,12 +252,13 @@ class Summary:
     threads_reason: str = ""  # why that many: "train.threads", "small model", "large step", "1 core free"
     evaluation: Evaluation | None = None  # None when it was skipped or failed (see evaluation_note)
     evaluation_note: str = ""  # why there is no evaluation ("skipped: …" or the error)
+    ensemble: EnsembleResult | None = None  # train.ensemble > 1: every member's own figures
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json object (the same keys as every earlier version wrote)."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s"):
+            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s", "ensemble"):
                 out[f.name] = getattr(self, f.name)
         out["rmse_units"] = "data units"
         if self.evaluation_note.startswith("skipped"):
@@ -157,6 +269,8 @@ class Summary:
             out.update(self.evaluation.to_dict())
         out["wall_time_s"] = self.wall_time_s
         out["train_time_s"] = self.train_time_s
+        if self.ensemble is not None:
+            out["ensemble"] = self.ensemble.to_dict()
         return out
 
     @classmethod
@@ -174,14 +288,36 @@ class Summary:
             wall_time_s=_num(d.get("wall_time_s")), train_time_s=_num(d.get("train_time_s")),
             threads_reason=d.get("threads_reason", ""),
             evaluation=Evaluation.from_dict(d), evaluation_note=note or "",
+            ensemble=EnsembleResult.from_dict(d["ensemble"]) if isinstance(d.get("ensemble"), dict) else None,
         )
 
     def vpt_text(self) -> str:
-        """'VPT 4.20 Lyapunov times' for chaotic systems, else ''."""
+        """'VPT 4.20 Lyapunov times (threshold 0.4)' for chaotic systems (VPT.text), else ''."""
         e = self.evaluation
         if e is None or e.vpt is None or not math.isfinite(e.vpt.time.median):
             return ""
-        return f"VPT {e.vpt.lyapunov.median:.2f} Lyapunov times"
+        return e.vpt.text()
+
+    def ensemble_text(self) -> str:
+        """The ensemble's figures in one phrase ('' for a single model): the mean forecast's VPT (or
+        RMSE at 8 steps) against the members', and which members diverged. The mean of several
+        forecasts often stays valid longer than any one of them: said when it does."""
+        ens = self.ensemble
+        if ens is None:
+            return ""
+        parts = [f"ensemble of {ens.size}"]
+        e = self.evaluation
+        vpts = ens.vpts()
+        if e is not None and e.vpt is not None and np.isfinite(vpts).any():
+            mean = e.vpt.lyapunov.median
+            parts.append(f"mean forecast VPT {mean:.2f}, members {_band(vpts)} Lyapunov times")
+            if mean > np.nanmax(vpts):
+                parts.append("the mean forecast outlasts every member")
+        elif e is not None and e.rmse_curve and np.isfinite(ens.rmse_at("8")).any():
+            parts.append(f"mean forecast RMSE at 8 steps {e.rmse_at_steps.get('8', float('nan')):.3g}, members {_band(ens.rmse_at('8'))}")
+        if ens.diverged():
+            parts.append(f"{len(ens.diverged())} diverged (seeds {', '.join(map(str, ens.diverged()))})")
+        return "; ".join(parts)
 
 
 def _spread(s: Spread) -> dict[str, float]:

@@ -130,7 +130,7 @@ def load_state(folder: Path) -> dict:
 
     path = Path(folder) / "state.pt"
     if not path.is_file():
-        raise UserError(f"--resume {folder}: no state.pt there (a run of an ESN, one that crashed, or one written "
+        raise UserError(f"--resume {folder}: no state.pt there (a run of an ESN or an ensemble, one that crashed, or one written "
                         "before resume existed): it cannot be resumed")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -158,6 +158,10 @@ def load_model(path: Path):
     spec = ModelSpec(dim=payload["dim"], seq_len=cfg.train.seq_len, field=get_system(cfg.system.name).kind == "field", dt=payload["dt"])
     dtype = torch.float64 if cfg.train.dtype == "float64" else torch.float32
     model = build(spec, cfg.model).to(dtype=dtype)
+    if cfg.train.ensemble > 1:  # an ensemble's weights, stacked (models/stacked.py): K members of that shape
+        from rnn_tui.models.registry import stack
+
+        model = stack(spec, cfg.model, [model] + [build(spec, cfg.model).to(dtype=dtype) for _ in range(cfg.train.ensemble - 1)])
     model.load_state_dict(payload["state_dict"])
     model.eval()
     return model, cfg, np.array(payload["mean"]), np.array(payload["std"])

@@ -5,7 +5,7 @@ norm) of each good step, and the first step that was not finite, if any.
 - `EagerRunner`: forward, backward, clip, optimiser step, one at a time (results at once).
 - `GraphRunner`: the same step captured as a CUDA graph and replayed, results read every
   `CHECK_EVERY` steps (see kernels/cudagraph.py); a short last batch is taken eagerly.
-- `ClosedFormRunner`: the ESN's ridge readout, solved once (one "step" that is not an optimisation).
+- `ClosedFormRunner`: a ridge readout (ESN, NG-RC), solved once (one "step" that is not an optimisation).
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ class GraphRunner:
 
 
 class ClosedFormRunner:
-    """The closed-form fit (ESN readout by ridge regression) as a single step that optimises nothing."""
+    """The closed-form fit (the ESN's or NG-RC's readout by ridge regression) as a single step that optimises nothing."""
 
     mode = "closed form"
     optimises = False

@@ -25,6 +25,7 @@ from rnn_tui.core import threads
 from rnn_tui.core.control import Control
 from rnn_tui.core.data import Prepared, prepare
 from rnn_tui.core.evaluate import evaluate
+from rnn_tui.core.scoring import scoring
 from rnn_tui.core.losses import mean_loss, units_rmse, window_loss
 from rnn_tui.core.optim import Schedule, current_lr, grad_norm, lbfgs_polish, make_optimizer, set_lr
 from rnn_tui.core.results import Evaluation, Forecast, Summary
@@ -34,7 +35,6 @@ from rnn_tui.errors import UserError
 from rnn_tui.kernels import cudagraph
 from rnn_tui.models.base import ModelSpec
 from rnn_tui.models.registry import build
-from rnn_tui.systems import get_system
 
 __all__ = ["Control", "RunResult", "train", "grad_norm", "make_optimizer", "window_loss"]
 
@@ -103,7 +103,14 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
     threads = torch.get_num_threads()
     trainer = None
     try:
-        trainer = Trainer(cfg, on_event, control, resume)
+        if cfg.train.ensemble > 1:  # K members at once, batched (rnn_tui/ensemble/)
+            if resume is not None:
+                raise UserError("--resume: an ensemble run (train.ensemble > 1) cannot be resumed; start it again with more train.epochs")
+            from rnn_tui.ensemble.trainer import EnsembleTrainer
+
+            trainer = EnsembleTrainer(cfg, on_event, control)
+        else:
+            trainer = Trainer(cfg, on_event, control, resume)
         return trainer.run()
     finally:
         torch.set_num_threads(threads)  # the thread count applies to this run only
@@ -295,9 +302,9 @@ class Trainer:
             self._forecast(self.history[-1].epoch if self.history else 0)
             if status == "cancelled":
                 return None, "skipped: the run was cancelled"
-            system = get_system(self.cfg.system.name)
-            scores = evaluate(self.model, self.prep, self.cfg.rollout.horizon, system.lyapunov, mode=self.cfg.rollout.mode,
-                              stop=self.control.stop)
+            sc = scoring(self.cfg, self.prep.traj.dt)  # None exponent away from where it was measured
+            scores = evaluate(self.model, self.prep, sc.horizon, sc.lyapunov, mode=self.cfg.rollout.mode, stop=self.control.stop,
+                              threshold=sc.threshold, truth_time=sc.truth.time if sc.truth else None)
             return scores, "" if scores is not None else "skipped: the run was stopped during the evaluation"
         except (RuntimeError, ValueError) as exc:  # a model too broken to roll out still gets a summary
             return None, str(exc).splitlines()[0]

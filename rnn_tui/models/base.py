@@ -65,7 +65,7 @@ class Forecaster(nn.Module):
         window = torch.cat([state[:, 1:], y.unsqueeze(1)], dim=1)
         return self.forward(window), window
 
-    def fit_closed_form(self, series: torch.Tensor, stop=None) -> bool:  # pragma: no cover - ESN only
+    def fit_closed_form(self, series: torch.Tensor, stop=None) -> bool:  # pragma: no cover - ESN, NG-RC only
         """For non-trainable models: fit the readout on a training series (T, D). Returns False,
         fitting nothing, when `stop` (a threading.Event) is set before the fit is done."""
         raise NotImplementedError

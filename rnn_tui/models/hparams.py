@@ -44,6 +44,9 @@ class ArchConfig(Section):
     doc: ClassVar[str] = ""  # one line for lists and the UI
     supports_field: ClassVar[bool] = False  # can take a 1-D field (KdV)
     field_only: ClassVar[bool] = False  # only makes sense on a field
+    # K copies can train as one batched model (train.ensemble > 1): its package has `stack(spec, cfg,
+    # members)` returning a models/stacked.py StackedForecaster.
+    stackable: ClassVar[bool] = False
     applies: ClassVar[tuple[str, ...]] = ()  # the hyperparameters it takes (its fields but arch); set below
 
     arch: str

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 
-from rnn_tui.models import convlstm, esn, mlp, recurrent, rk4
+from rnn_tui.models import convlstm, esn, mlp, ngrc, recurrent, rk4
 from rnn_tui.models.hparams import ArchConfig
 
 CONFIGS: tuple[type[ArchConfig], ...] = (
@@ -24,6 +24,7 @@ CONFIGS: tuple[type[ArchConfig], ...] = (
     recurrent.DenseGRUConfig,
     recurrent.IRNNConfig,
     esn.ESNConfig,
+    ngrc.NGRCConfig,
     mlp.MLPConfig,
     convlstm.ConvLSTMConfig,
     rk4.RK4Config,
@@ -37,3 +38,9 @@ def build(spec, model_cfg: ArchConfig):
     """Build the Forecaster for `model_cfg` (imports torch): the `build` of the package that
     declares its class."""
     return importlib.import_module(type(model_cfg).__module__).build(spec, model_cfg)
+
+
+def stack(spec, model_cfg: ArchConfig, members: list):
+    """K members built from `model_cfg` (each from its own seed) as one batched StackedForecaster
+    (models/stacked.py), for train.ensemble; only for architectures whose class is `stackable`."""
+    return importlib.import_module(type(model_cfg).__module__).stack(spec, model_cfg, members)

@@ -11,7 +11,7 @@ from rnn_tui.errors import UserError, closest
 from rnn_tui.systems.base import Param, System, Trajectory
 
 # Module names, in the order they are listed to the user. A new system is one module and one name.
-_MODULES = ("sine", "noisy_sine", "oscillator", "lotka_volterra", "lorenz63", "logistic", "kdv", "csv_data")
+_MODULES = ("sine", "noisy_sine", "oscillator", "lotka_volterra", "lorenz63", "logistic", "kdv", "lorenz96", "ks", "csv_data")
 
 SYSTEMS: dict[str, System] = {}
 for _name in _MODULES:

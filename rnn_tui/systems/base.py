@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import math
 from dataclasses import dataclass
 from typing import Callable, Literal
@@ -82,6 +83,7 @@ class System:
     dt: float  # default sample step
     generate: Callable[[dict, int, float, int], Trajectory]
     lyapunov: float | None = None  # largest Lyapunov exponent, for chaotic systems (per time unit)
+    lyapunov_params: tuple[str, ...] = ()  # parameters `lyapunov` was measured at (their defaults)
     period: float | None = None  # a characteristic period in time units, where one is known
     components: tuple[str, ...] = ()  # component names where fixed (empty for fields and CSV)
     phase: tuple[int, int] | None = None  # components for a phase portrait (e.g. x–z for Lorenz-63)
@@ -95,6 +97,14 @@ class System:
             f"unknown parameter {name!r} for system {self.name!r}"
             f"{closest(name, [p.name for p in self.params])}; valid: {valid}"
         )
+
+    def lyapunov_for(self, given: dict | None = None) -> float | None:
+        """`lyapunov` where the parameters it depends on keep their defaults; None where they do not
+        (it was measured at the defaults, and e.g. a longer Kuramoto–Sivashinsky domain is more chaotic)."""
+        if self.lyapunov is None or not self.lyapunov_params:
+            return self.lyapunov
+        chosen, defaults = self.resolve(given), self.resolve()
+        return self.lyapunov if all(chosen[p] == defaults[p] for p in self.lyapunov_params) else None
 
     def resolve(self, given: dict | None = None) -> dict:
         """Defaults overlaid with `given` (validated). Raises UserError naming a bad key or value."""
@@ -117,6 +127,11 @@ class System:
         if not np.all(np.isfinite(traj.values)):
             raise UserError(f"{self.name}: the trajectory is not finite with these parameters")
         return traj
+
+
+# Set by systems/truth.py to {"method": "LSODA"}: integrate_flow then also integrates each call with
+# that method and leaves the last call's states in ["values"].
+SHADOW: contextvars.ContextVar[dict | None] = contextvars.ContextVar("rnn_tui_shadow_integration", default=None)
 
 
 class _TooManyEvaluations(Exception):
@@ -152,4 +167,9 @@ def integrate_flow(rhs, start, t: np.ndarray, system: str) -> np.ndarray:
         raise UserError(f"{system}: the integration needs too many steps with these parameters (stiff or exploding)") from None
     if not sol.success or sol.y.shape[1] != len(t):
         raise UserError(f"{system}: the integration failed with these parameters ({sol.message})")
+    shadow = SHADOW.get()
+    if shadow is not None:  # systems/truth.py: a second, independent integration of the same start
+        with np.errstate(over="ignore", invalid="ignore"):
+            alt = solve_ivp(rhs, (0.0, float(t[-1])), start, method=shadow["method"], t_eval=t, rtol=1e-12, atol=1e-12)
+        shadow["values"] = np.ascontiguousarray(alt.y.T) if alt.success and alt.y.shape[1] == len(t) else None
     return np.ascontiguousarray(sol.y.T)

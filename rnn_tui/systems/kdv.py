@@ -10,6 +10,7 @@ import numpy as np
 
 from rnn_tui.errors import UserError
 from rnn_tui.systems.base import Param, System, Trajectory
+from rnn_tui.systems.etdrk4 import ETDRK4
 
 # Resolution of the solver, from convergence runs against the exact solution (tests/test_kdv.py):
 # the internal grid spacing is at most DX_KAPPA / κ_max (Fourier tails of sech² below 1e-13), the
@@ -19,7 +20,6 @@ from rnn_tui.systems.base import Param, System, Trajectory
 DX_KAPPA = 0.1
 STEP_KAPPA = 8e-4
 STABLE_RATE = 2.0
-CONTOUR_POINTS = 64  # points on the contour that evaluates the ETDRK4 coefficients
 
 
 def two_soliton(x, t: float, kappa1: float, kappa2: float, x1: float, x2: float, length: float | None = None) -> np.ndarray:
@@ -59,23 +59,6 @@ def two_soliton(x, t: float, kappa1: float, kappa2: float, x1: float, x2: float,
     return -2.0 * (w * (slope - mean) ** 2).sum(axis=0)
 
 
-def _etdrk4_coefficients(lin: np.ndarray, h: float, m: int = CONTOUR_POINTS):
-    """e^{hL}, e^{hL/2} and the ETDRK4 φ-combinations, by a contour integral (Kassam & Trefethen 2005).
-
-    Each coefficient f(z) with z = hL is the mean of f over m points on the unit circle around z,
-    which avoids the cancellation of the closed formulas near z = 0.
-    """
-    z = h * lin
-    roots = np.exp(2j * np.pi * (np.arange(1, m + 1) - 0.5) / m)
-    zz = z[:, None] + roots[None, :]
-    ez = np.exp(zz)
-    q = h * np.mean((np.exp(zz / 2) - 1) / zz, axis=1)
-    f1 = h * np.mean((-4 - zz + ez * (4 - 3 * zz + zz**2)) / zz**3, axis=1)
-    f2 = h * np.mean((2 + zz + ez * (zz - 2)) / zz**3, axis=1)
-    f3 = h * np.mean((-4 - 3 * zz - zz**2 + ez * (4 - zz)) / zz**3, axis=1)
-    return np.exp(z), np.exp(z / 2), q, f1, f2, f3
-
-
 def solve(u0: np.ndarray, length: float, dt: float, samples: int, substeps: int, dealias: bool = True) -> np.ndarray:
     """Integrate u_t = −u_xxx + 3(u²)_x from u0 (periodic, on len(u0) points) and return (samples, N).
 
@@ -90,25 +73,18 @@ def solve(u0: np.ndarray, length: float, dt: float, samples: int, substeps: int,
         deriv[-1] = 0.0  # the Nyquist mode has no odd derivative on a real grid
     if dealias:
         deriv[np.arange(k.size) > n // 3] = 0.0
-    e, e2, q, f1, f2, f3 = _etdrk4_coefficients(lin, dt / substeps)
 
     def nonlinear(vh):
         u = np.fft.irfft(vh, n)
         return deriv * np.fft.rfft(u * u)
 
+    scheme = ETDRK4(lin, dt / substeps, nonlinear)
     out = np.empty((samples, n))
     out[0] = u0
     v = np.fft.rfft(u0)
     for i in range(1, samples):
         for _ in range(substeps):
-            nv = nonlinear(v)
-            a = e2 * v + q * nv
-            na = nonlinear(a)
-            b = e2 * v + q * na
-            nb = nonlinear(b)
-            c = e2 * a + q * (2 * nb - nv)
-            nc = nonlinear(c)
-            v = e * v + f1 * nv + 2 * f2 * (na + nb) + f3 * nc
+            v = scheme.step(v)
         out[i] = np.fft.irfft(v, n)
     return out
 

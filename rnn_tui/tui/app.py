@@ -218,7 +218,8 @@ class RnnTuiApp(App):
     def _show_started(self, s: Started) -> None:
         self.status.device = device_text(s.device, s.threads)
         if self.status.state == "starting":  # not where the user paused or stopped meanwhile
-            self.status.set_state("training", f"training {s.n_params:,} parameters on {s.device}")
+            what = f"{s.ensemble} models at once ({s.n_params:,} parameters)" if s.ensemble > 1 else f"{s.n_params:,} parameters"
+            self.status.set_state("training", f"training {what} on {s.device}")
 
     def _show_end(self, run: Run, news: News) -> None:
         self.panel.set_running(False)
@@ -230,6 +231,8 @@ class RnnTuiApp(App):
         summary = news.summary
         self.plots.set_summary(summary)
         note = summary.message or ENDED.get(summary.status, summary.status)
+        if summary.ensemble_text():
+            note = f"{summary.ensemble_text()} · {note}"
         if run.kept is not None:
             note += f" · kept as {run.kept} (rnn-tui runs)"
         elif run.keep_error:

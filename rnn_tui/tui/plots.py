@@ -18,6 +18,7 @@ from textual_plotext import PlotextPlot
 
 from rnn_tui.core.results import Forecast, Summary
 from rnn_tui.systems import SYSTEMS
+from rnn_tui.tui import bands
 
 TRUTH = "cyan"
 MODEL = "orange"
@@ -193,7 +194,13 @@ class LivePlot(PlotextPlot):
         for word, colour in self.key:
             at = first.find(word)
             if at >= 0:
-                frame.stylize(Style(color=Color.from_ansi(color_codes[colour]), bold=True), at, at + len(word))
+                code = colour if isinstance(colour, int) else color_codes[colour]
+                frame.stylize(Style(color=Color.from_ansi(code), bold=True), at, at + len(word))
+
+    @property
+    def dots(self) -> int:
+        """Braille dots down the canvas (4 a character row): the spacing of a filled band."""
+        return 4 * max(1, self.size.height - (5 if not self.small else 4))
 
     def render_lines(self, crop):
         """Textual draws the plot here (plotext's build and the conversion to terminal cells):
@@ -248,11 +255,35 @@ class LossPlot(LivePlot):
         self.epochs: list[int] = []
         self.train: list[float] = []
         self.val: list[float] = []
+        # an ensemble: every member's losses per epoch, drawn as bands under the median lines
+        self.members_train: list[tuple[float, ...]] = []
+        self.members_val: list[tuple[float, ...]] = []
 
-    def add(self, epoch: int, train: float, val: float) -> None:
+    def add(self, epoch: int, train: float, val: float, members_train: tuple = (), members_val: tuple = ()) -> None:
         self.epochs.append(epoch)
         self.train.append(train)
         self.val.append(val)
+        if members_train:
+            self.members_train.append(tuple(members_train))
+            self.members_val.append(tuple(members_val))
+
+    @property
+    def ensemble(self) -> bool:
+        return bool(self.members_train) and len(self.members_train) == len(self.epochs)
+
+    def _bands(self, shown: list[float]) -> None:
+        """The members' 10-90% band of each loss (faint), under the median lines."""
+        x = np.asarray(self.epochs, dtype=float)
+        spans = [bands.quantiles(np.asarray(m, dtype=float).T) for m in (self.members_train, self.members_val)]
+        finite = [v for lo, _, hi in spans for v in (*lo, *hi) if math.isfinite(v) and (v > 0 or not self.log_y)]
+        if not finite:
+            return
+        ylim = (min(finite + shown), max(finite + shown))
+        for (lo, _, hi), color in zip(spans, (TRUTH, MODEL)):
+            xs, ys = bands.fill(x, lo, hi, ylim, self.dots, self.points, log=self.log_y)
+            if xs:
+                self.plt.scatter(xs, ys, marker="braille", color=FAINT[color])
+            shown += [v for v in (*lo, *hi) if math.isfinite(v) and (v > 0 or not self.log_y)]
 
     def has_data(self) -> bool:
         return bool(self.epochs)
@@ -271,13 +302,18 @@ class LossPlot(LivePlot):
     def draw(self) -> None:
         plt = self.plt
         extra = (" · EMA" if self.smooth else "") + ("" if self.log_y else " · linear")
-        self.title(f"loss/epoch: train, validation{extra}" if self.small
-                   else f"loss (MSE{'' if extra else ', normalised'}): train, validation{extra}")
+        if self.ensemble:  # the median member's losses, the members' spread as bands
+            self.title(f"loss of {len(self.members_train[-1])} (median, {bands.BAND_LABEL}): train, validation{extra}")
+        else:
+            self.title(f"loss/epoch: train, validation{extra}" if self.small
+                       else f"loss (MSE{'' if extra else ', normalised'}): train, validation{extra}")
         if not self.small:
             plt.xlabel("epoch")
         if self.log_y:
             plt.yscale("log")
         shown: list[float] = []
+        if self.ensemble:
+            self._bands(shown)
         for ys, label, color in self.series():
             style = dict(color=color, label=self.legend(label, 2) if label else None)
             if self.log_y:
@@ -370,31 +406,45 @@ class ForecastPlot(LivePlot):
     def has_data(self) -> bool:
         return self.forecast is not None
 
-    key = (("truth", TRUTH), ("model free run", MODEL), ("one step", ONE_STEP))
+    key = (("truth", TRUTH), ("model free run", MODEL), ("one step", ONE_STEP), ("median", MODEL),
+           (bands.BAND_LABEL, FAINT[MODEL]))
+    band = None  # an ensemble's forecast: (t, 10th percentile, median, 90th percentile) of the component shown
 
     def draw(self) -> None:
         f, plt, k = self.forecast, self.plt, self.component % len(self.forecast.names)
         one_step = " and one step" if self.show_one_step else ""
+        ensemble = f.members is not None and len(f.members) > 1
+        what = f"{len(f.members)} models: median, {bands.BAND_LABEL}" if ensemble else "model free run"
         if self.small:
-            self.title(f"{f.names[k]}: truth vs model free run{one_step}, epoch {f.epoch} · c: next")
+            self.title(f"{f.names[k]}: truth vs {what}{one_step}, epoch {f.epoch} · c: next")
         else:
-            self.title(f"{f.names[k]}: truth vs model free run{one_step} (epoch {f.epoch})   [c: next component]")
+            self.title(f"{f.names[k]}: truth vs {what}{one_step} (epoch {f.epoch})   [c: next component]")
             plt.xlabel("t")
-        entries = 3 + bool(self.show_one_step)
-        if len(f.history_t):
-            plt.plot(f.history_t.tolist(), f.history[:, k].tolist(), color=MARK, marker="braille", label=self.legend("truth (input)", entries))
+        entries = 3 + bool(self.show_one_step) + ensemble
         t = np.asarray(f.t)
-        x, y = _thin(t, np.asarray(f.truth[:, k]), 400)
-        plt.scatter(x.tolist(), y.tolist(), color=TRUTH, marker="dot", label=self.legend("truth", entries))
         hist = f.history[:, k] if len(f.history_t) else np.zeros(0)
         truth = np.concatenate([f.truth[:, k], hist])
         lines = [(f.prediction[:, k], MODEL, self.legend("model (free run)", entries))]
+        self.band = None
+        if ensemble:  # the members' median as the line, their spread as a band under everything
+            q10, q50, q90 = bands.quantiles(f.members[:, :, k])
+            self.band = (t, q10, q50, q90)
+            lines = [(q50, MODEL, self.legend(f"median of {len(f.members)}", entries))]
         if self.show_one_step:
             lines.insert(0, (f.one_step[:, k], ONE_STEP, self.legend("model (one step)", entries)))
-        finite = np.concatenate([np.asarray(v)[np.isfinite(v)] for v, _, _ in lines])
+        spans = [v for v, _, _ in lines] + ([q10, q90] if ensemble else [])
+        finite = np.concatenate([np.asarray(v)[np.isfinite(v)] for v in spans])
         lo, hi = _view(truth, finite) if len(finite) else (float(truth.min()), float(truth.max()))
         plt.ylim(lo, hi)
         _lin_ticks(plt.yticks, lo, hi)
+        if ensemble:
+            xs, ys = bands.fill(t, q10, q90, (lo, hi), self.dots, self.points)
+            if xs:
+                plt.scatter(xs, ys, marker="braille", color=FAINT[MODEL], label=self.legend(f"models {bands.BAND_LABEL}", entries))
+        if len(f.history_t):
+            plt.plot(f.history_t.tolist(), f.history[:, k].tolist(), color=MARK, marker="braille", label=self.legend("truth (input)", entries))
+        x, y = _thin(t, np.asarray(f.truth[:, k]), 400)
+        plt.scatter(x.tolist(), y.tolist(), color=TRUTH, marker="dot", label=self.legend("truth", entries))
         for values, color, label in lines:
             x, y = _thin(t, np.asarray(values), self.points)
             ok = np.isfinite(y)
@@ -520,10 +570,13 @@ class HovmollerPlot(LivePlot):
 
 class HorizonPlot(LivePlot):
     """RMSE by forecast horizon (data units). During training: this forecast's error; at the end:
-    the test curve over many starts from the summary, with the valid prediction time for chaotic systems."""
+    the test curve over many starts from the summary, with the valid prediction time for chaotic systems.
+    An ensemble: the mean forecast's curve over the members' band (10-90%), and each member's valid
+    prediction time as a tick on a strip along the top, the mean forecast's as a vertical line."""
 
     placeholder = "free-run RMSE: press s to train"
-    key = (("free-run", MODEL),)
+    key = (("free-run", MODEL), ("mean forecast", MODEL), ("members", FAINT[MODEL]))
+    STRIP = "│"  # a member's valid prediction time on the strip
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -533,10 +586,16 @@ class HorizonPlot(LivePlot):
         self.curve: np.ndarray | None = None
         self.source = ""
         self.vpt = ""
+        self.members: np.ndarray | None = None  # (K, H) each member's RMSE curve (an ensemble)
+        self.member_vpt: np.ndarray | None = None  # (K,) each member's median valid prediction time, in steps
+        self.mean_vpt: float | None = None  # the mean forecast's, in steps
 
     def from_forecast(self, f: Forecast) -> None:
         self.curve = f.rmse_by_step()
         self.source = f"this forecast, epoch {f.epoch}"
+        if f.members is not None and len(f.members) > 1:
+            with np.errstate(all="ignore"):
+                self.members = np.sqrt(np.mean((np.asarray(f.members, float) - np.asarray(f.truth, float)) ** 2, axis=2))
 
     def from_summary(self, summary: Summary) -> None:
         """The test-split curve (kept: this forecast's, where the run was not evaluated)."""
@@ -545,24 +604,61 @@ class HorizonPlot(LivePlot):
             self.curve = np.asarray(e.rmse_curve, dtype=float)
             self.source = f"{e.split}, {e.n_starts} starts"
         self.vpt = summary.vpt_text()
+        ens = summary.ensemble
+        if ens is None or e is None or not e.rmse_curve:
+            return
+        curves = [m.evaluation.rmse_curve if m.evaluation is not None and m.evaluation.rmse_curve else () for m in ens.members]
+        self.members = np.array([list(c) if len(c) == len(self.curve) else [np.nan] * len(self.curve) for c in curves], float)
+        if e.vpt is not None and ens.dt > 0:
+            self.mean_vpt = e.vpt.time.median / ens.dt
+            self.member_vpt = np.array([m.evaluation.vpt.time.median / ens.dt if m.evaluation is not None and m.evaluation.vpt
+                                        else np.nan for m in ens.members], float)
+            lyap = ens.vpts()
+            if np.isfinite(lyap).any():
+                self.vpt = (f"VPT mean forecast {e.vpt.lyapunov.median:.2f}, members {np.nanmedian(lyap):.2f} "
+                            f"({np.nanmin(lyap):.2f}–{np.nanmax(lyap):.2f}) Lyapunov times")
 
     def has_data(self) -> bool:
         return self.curve is not None
 
     def draw(self) -> None:
         plt = self.plt
+        ensemble = self.members is not None and len(self.members) > 1
         title = "free-run RMSE by horizon" + ("" if self.small else f" ({self.source})")
+        if ensemble:
+            title = f"mean forecast and members {bands.BAND_LABEL}: " + title
         if self.vpt:  # the valid prediction time first: it is what a reader looks for
             title = f"{self.vpt} · " + title
         self.title(title)
         plt.yscale("log")
         if not self.small:
             plt.xlabel("steps ahead")
-        y = _log_line(plt, range(1, len(self.curve) + 1), self.curve.tolist(), self.points, reduce=_thin,
-                      color=MODEL, label=self.legend("model (free run)", 1))
-        if y:
-            _log_ticks(plt, y)
+        steps = np.arange(1, len(self.curve) + 1, dtype=float)
+        shown: list[float] = []
+        if ensemble:
+            q10, _, q90 = bands.quantiles(self.members)
+            finite = [v for v in (*q10, *q90, *self.curve) if math.isfinite(v) and v > 0]
+            if finite:
+                xs, ys = bands.fill(steps, q10, q90, (min(finite), max(finite)), self.dots, self.points, log=True)
+                if xs:
+                    plt.scatter(xs, ys, marker="braille", color=FAINT[MODEL], label=self.legend("members", 3))
+                shown += finite
+        label = "mean forecast" if ensemble else "model (free run)"
+        shown += _log_line(plt, steps.tolist(), self.curve.tolist(), self.points, reduce=_thin, color=MODEL,
+                           label=self.legend(label, 3 if ensemble else 1))
+        if shown:
+            _log_ticks(plt, shown)
+            self._strip(max(shown))
         _int_ticks(plt.xticks, 1, len(self.curve), self.ticks)
+
+    def _strip(self, top: float) -> None:
+        """Each member's valid prediction time as a tick along the top; the mean forecast's as a line."""
+        if self.member_vpt is not None:
+            at = [float(v) for v in self.member_vpt if math.isfinite(v) and 1 <= v <= len(self.curve)]
+            if at:
+                self.plt.scatter(at, [top] * len(at), marker=self.STRIP, color=MODEL)
+        if self.mean_vpt is not None and 1 <= self.mean_vpt <= len(self.curve):
+            self.plt.vertical_line(float(self.mean_vpt), color=MARK)
 
 
 class PlotGrid(Grid):
@@ -604,7 +700,7 @@ class PlotGrid(Grid):
         """Core EpochEnd events, in order."""
         losses, grads = self.query_one(LossPlot), self.query_one(GradNormPlot)
         for e in epochs:
-            losses.add(e.epoch, e.train_loss, e.val_loss)
+            losses.add(e.epoch, e.train_loss, e.val_loss, e.members_train_loss, e.members_val_loss)
             grads.extend(e.grad_norms)
         self.stale.update((losses, grads))
 

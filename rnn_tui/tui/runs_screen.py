@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from rnn_tui import config as C
-from rnn_tui.commands.runs import COLUMNS, _cell
+from rnn_tui.commands.runs import COLUMNS, _cell, cell
 from rnn_tui.core import library
 from rnn_tui.errors import UserError
 from rnn_tui.tui.plots import TRUTH, LivePlot, _int_ticks, _lin_ticks, _log_line, _log_ticks, _thin, _view
@@ -261,6 +261,51 @@ class HorizonOverlay(OverlayPlot):
         _int_ticks(plt.xticks, 1, max(len(r.rmse_curve) for r in self.runs), self.ticks)
 
 
+class StudyPlot(LivePlot):
+    """A sweep study (`rnn-tui sweep`): each complete trial's objective against its trial number,
+    and the best so far as a line."""
+
+    placeholder = "t shows a sweep study"
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.study = ""
+        self.trials: list[library.RunRow] = []
+
+    def set_trials(self, study: str, trials: list[library.RunRow]) -> None:
+        self.study, self.trials = study, trials
+        self.placeholder = f"study {study}: no complete trial yet" if study else StudyPlot.placeholder
+        self.replot()
+
+    def has_data(self) -> bool:
+        return any(r.score is not None for r in self.trials)
+
+    def draw(self) -> None:
+        plt = self.plt
+        scored = [r for r in self.trials if r.score is not None]
+        objective = scored[0].objective or "objective"
+        higher = objective == "vpt"
+        self.title(f"{self.study}: {objective} (validation) by trial, best so far ─")
+        plt.xlabel("trial")
+        x = [r.trial for r in scored]
+        y = [r.score for r in scored]
+        best, line = None, []
+        for v in y:
+            best = v if best is None or (v > best if higher else v < best) else best
+            line.append(best)
+        log = not higher and min(y) > 0 and max(y) / min(y) > 20
+        if log:
+            plt.yscale("log")
+        plt.scatter(x, y, marker="dot", color="orange")
+        plt.plot(x, line, marker="braille", color="green")
+        if log:
+            _log_ticks(plt, y)
+        else:
+            lo, hi = min(y), max(y)
+            _lin_ticks(plt.yticks, lo, hi if hi > lo else lo + 1, 5)
+        _int_ticks(plt.xticks, min(x), max(x) if max(x) > min(x) else min(x) + 1, self.ticks)
+
+
 class RunsScreen(Screen):
     """The leaderboard and the overlay of the selected runs."""
 
@@ -275,6 +320,8 @@ class RunsScreen(Screen):
         Binding("o", "sort", "Sort"),
         Binding("c", "component", "Component"),
         Binding("l", "load_config", "Load config"),
+        Binding("t", "study", "Study"),
+        Binding("b", "load_best", "Best trial"),
         Binding("g", "rescan", "Rescan"),
         Binding("escape", "close", "Close"),
     ]
@@ -285,6 +332,7 @@ class RunsScreen(Screen):
         self.root = root
         self.rows: list[library.RunRow] = []
         self.sort_key = "when"
+        self.study = ""  # the sweep study shown ("" for every run)
         self.marked: list[str] = []  # ids, in the order selected (their colours follow it)
         self._data: dict[str, RunData] = {}
         self.live = None  # the app's run shown as the "live" row (a tui.worker.Run), while it trains
@@ -298,6 +346,7 @@ class RunsScreen(Screen):
             yield LossOverlay(id="loss-overlay")
             yield ForecastOverlay(id="forecast-overlay")
             yield HorizonOverlay(id="horizon-overlay")
+            yield StudyPlot(id="study-plot")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -305,6 +354,7 @@ class RunsScreen(Screen):
         table.add_column(" ", key="mark")
         for name, label in COLUMNS:
             table.add_column(label, key=name)
+        self.query_one(StudyPlot).display = False
         self.action_rescan()
         self.set_interval(LIVE_EVERY_S, self._live_tick)
 
@@ -322,11 +372,16 @@ class RunsScreen(Screen):
         self.rows = ([live_row(live)] if live is not None else []) + library.scan(self.root)
         ids = {r.id for r in self.rows}
         self.marked = [i for i in self.marked if i in ids]
+        if self.study and self.study not in self.studies():
+            self.study = ""
         self._fill()
         self._overlay()
+        self._show_study()
 
     def _sorted(self) -> list[library.RunRow]:
-        rows = library.select([r for r in self.rows if r.id != LIVE], sort=self.sort_key)
+        rows = library.select([r for r in self.rows if r.id != LIVE], sort=self.sort_key, study=self.study or None)
+        if self.study:
+            return rows  # a study's trials only
         rows = rows[::-1] if self.sort_key == "when" else rows  # the newest first
         return [r for r in self.rows if r.id == LIVE] + rows  # the live run first
 
@@ -339,15 +394,22 @@ class RunsScreen(Screen):
             style = "dim" if bad else ""
             cells = [Text(MARK if r.id in self.marked else " ", style="bold")]
             for name, _ in COLUMNS:
-                value = r.reason if bad and name == "params" else _cell(getattr(r, name))
+                value = r.reason if bad and name == "params" else cell(r, name)
                 cells.append(Text(value, style=style))
             table.add_row(*cells, key=r.id)
         if current is not None and current.id in {r.id for r in self.rows}:
             table.move_cursor(row=table.get_row_index(current.id))
         best = "best first" if self.sort_key in library.LOWER_IS_BETTER else ("newest first" if self.sort_key == "when" else "")
+        if self.study:
+            trials = library.study_rows(self.rows, self.study)
+            top = library.best_trial(trials)
+            what = (f"study {self.study}: {len(trials)} trials, best trial {top.trial} ({top.objective} {top.score:.4g}) · b loads it"
+                    if top else f"study {self.study}: {len(trials)} trials, none complete yet")
+        else:
+            what = f"{sum(r.id != LIVE for r in self.rows)} runs in {self.root}{' + the live run' if self.live else ''}"
         self.query_one("#runs-hint", Label).update(
-            f"{sum(r.id != LIVE for r in self.rows)} runs in {self.root}{' + the live run' if self.live else ''} · sorted by {self.sort_key}{' (' + best + ')' if best else ''} · "
-            "space selects · o or a header sorts · c component · l loads the config · escape closes")
+            f"{what} · sorted by {self.sort_key}{' (' + best + ')' if best else ''} · "
+            "space selects · o or a header sorts · t study · c component · l loads the config · escape closes")
 
     def _highlighted(self) -> library.RunRow | None:
         table = self.table
@@ -436,12 +498,49 @@ class RunsScreen(Screen):
         if name:
             self.notify(f"forecast overlay: component {name}", timeout=2)
 
+    # -- sweep studies ----------------------------------------------------------------------------
+
+    def studies(self) -> list[str]:
+        return sorted({r.study for r in self.rows if r.study})
+
+    def action_study(self) -> None:
+        """Cycle: every run, then each sweep study's trials (with its objective-by-trial plot)."""
+        names = self.studies()
+        if not names:
+            self.notify("no sweep studies in this runs folder (rnn-tui sweep makes them)", timeout=3)
+            return
+        order = ["", *names]
+        self.study = order[(order.index(self.study) + 1) % len(order)] if self.study in order else ""
+        if self.study and self.sort_key == "when":
+            self.sort_key = "trial"
+        self._fill()
+        self._show_study()
+
+    def _show_study(self) -> None:
+        plot = self.query_one(StudyPlot)
+        plot.display = bool(self.study)
+        self.query_one(HorizonOverlay).display = not self.study
+        plot.set_trials(self.study, library.study_rows(self.rows, self.study) if self.study else [])
+
+    def action_load_best(self) -> None:
+        if not self.study:
+            self.notify("press t to show a sweep study first", severity="warning", timeout=3)
+            return
+        top = library.best_trial(library.study_rows(self.rows, self.study))
+        if top is None:
+            self.notify(f"study {self.study} has no complete trial yet", severity="warning", timeout=3)
+            return
+        self._load(top)
+
     # -- load the configuration -------------------------------------------------------------------
 
     def action_load_config(self) -> None:
         row = self._highlighted()
         if row is None:
             return
+        self._load(row)
+
+    def _load(self, row: library.RunRow) -> None:
         app = self.app
         if app._training():
             self.notify("stop the run (x) before loading a configuration", severity="warning")

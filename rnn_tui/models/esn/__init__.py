@@ -12,6 +12,8 @@ from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
 
 class ESNConfig(ArchConfig):
     doc: ClassVar[str] = "echo state network: fixed random reservoir, ridge readout in closed form"
+    stackable: ClassVar[bool] = True  # train.ensemble: see stacked.py
+    supports_field: ClassVar[bool] = True  # a field's grid points are just its input components
     arch: Literal["esn"] = Field("esn", description=ARCH_DESCRIPTION)
     hidden_size: Int = Field(64, ge=1, le=4000, description="reservoir size (units); its eigenvalues are computed once (4000: ~20 s)")
     spectral_radius: Float = Field(0.9, gt=0, le=1e3, description="largest |eigenvalue| of the reservoir matrix")
@@ -30,7 +32,7 @@ class ESNConfig(ArchConfig):
         # the dense reservoir, its float64 copy for the eigenvalues, and the readout's normal equations
         return 3 * n * n + n * dim + 2 * (feats + 1) ** 2, 3 * batch * seq_len * n
 
-    def fit_values(self, steps: int) -> int:
+    def fit_values(self, steps: int, dim: int) -> int:
         """Values the closed-form fit holds: the reservoir states of the whole training series, in float64."""
         feats = 2 * self.hidden_size if self.readout == "quadratic" else self.hidden_size
         return 2 * steps * (self.hidden_size + feats)
@@ -41,3 +43,10 @@ def build(spec, cfg: ESNConfig):
     from rnn_tui.models.esn.net import ESN
 
     return ESN(spec, cfg)
+
+
+def stack(spec, cfg, members):
+    """K built members of `cfg` as one batched model, for train.ensemble (imports torch)."""
+    from rnn_tui.models.esn.stacked import StackedESN
+
+    return StackedESN(members)

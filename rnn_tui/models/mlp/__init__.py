@@ -12,6 +12,7 @@ from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
 
 class MLPConfig(ArchConfig):
     doc: ClassVar[str] = "memoryless baseline on the flattened window, notes 001/003"
+    stackable: ClassVar[bool] = True  # train.ensemble: see stacked.py
     arch: Literal["mlp"] = Field("mlp", description=ARCH_DESCRIPTION)
     hidden_size: Int = Field(64, ge=1, le=8192, description="width of each hidden layer")
     num_layers: Int = Field(1, ge=1, le=16, description="hidden layers")
@@ -30,3 +31,10 @@ def build(spec, cfg: MLPConfig):
     from rnn_tui.models.mlp.net import MLP
 
     return MLP(spec, cfg)
+
+
+def stack(spec, cfg, members):
+    """K built members of `cfg` as one batched model, for train.ensemble (imports torch)."""
+    from rnn_tui.models.mlp.stacked import StackedMLP
+
+    return StackedMLP(members)

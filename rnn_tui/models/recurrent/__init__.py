@@ -12,6 +12,7 @@ from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
 
 class RecurrentConfig(ArchConfig):
     """What every recurrent architecture takes."""
+    stackable: ClassVar[bool] = True  # train.ensemble: see stacked.py
 
     hidden_size: Int = Field(64, ge=1, le=4096, description="units per recurrent layer")
     num_layers: Int = Field(1, ge=1, le=16, description="stacked recurrent layers")
@@ -66,3 +67,10 @@ def build(spec, cfg: RecurrentConfig):
     from rnn_tui.models.recurrent.net import RecurrentForecaster
 
     return RecurrentForecaster(spec, cfg)
+
+
+def stack(spec, cfg, members):
+    """K built members of `cfg` as one batched model, for train.ensemble (imports torch)."""
+    from rnn_tui.models.recurrent.stacked import StackedRecurrent
+
+    return StackedRecurrent(members)

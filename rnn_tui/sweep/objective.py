@@ -1,0 +1,66 @@
+"""What a sweep optimises, scored on the validation split (never the test split: choosing
+settings on the test split makes its figure optimistic).
+
+- `val_loss`: the run's best validation loss (MSE, normalised units); lower is better.
+- `rmse@K`: the free-running forecast's RMSE at lead step K over the validation split, data units.
+- `vpt`: the median valid prediction time over the validation split (Lyapunov times); chaotic
+  systems only; higher is better."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from rnn_tui.errors import UserError
+
+FORMS = "val_loss, rmse@K (K a lead step, e.g. rmse@10) or vpt"
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str  # as given: "val_loss", "rmse@10", "vpt"
+    direction: str  # "minimize" or "maximize"
+    lead: int = 0  # K of rmse@K
+
+    @property
+    def needs_forecast(self) -> bool:
+        return self.name != "val_loss"
+
+    def check(self, cfg) -> None:
+        """Reject an objective the configuration cannot score, before any trial runs."""
+        from rnn_tui.systems import get_system
+
+        if self.name == "vpt" and get_system(cfg.system.name).lyapunov is None:
+            raise UserError(f"--objective vpt needs a chaotic system (one with a Lyapunov exponent); {cfg.system.name!r} has none: use val_loss or rmse@K")
+        if self.lead > cfg.rollout.horizon:
+            raise UserError(f"--objective {self.name}: K = {self.lead} is beyond rollout.horizon = {cfg.rollout.horizon}")
+
+    def score(self, result) -> float:
+        """The trial's value from a finished run (`RunResult`); NaN when it cannot be scored."""
+        if self.name == "val_loss":
+            return float(result.summary.best_val_loss)
+        from rnn_tui.core.evaluate import evaluate
+        from rnn_tui.systems import get_system
+
+        cfg = result.config
+        lyapunov = get_system(cfg.system.name).lyapunov
+        ev = evaluate(result.model, result.prep, cfg.rollout.horizon, lyapunov, mode=cfg.rollout.mode, split="validation")
+        if ev is None or not ev.rmse_curve:
+            return math.nan
+        if self.name == "vpt":
+            return float(ev.vpt.lyapunov.median) if ev.vpt is not None else math.nan
+        if self.lead > len(ev.rmse_curve):
+            raise UserError(f"--objective {self.name}: the validation split allows a forecast of {len(ev.rmse_curve)} steps only")
+        return float(ev.rmse_curve[self.lead - 1])
+
+
+def parse(text: str) -> Objective:
+    if text == "val_loss":
+        return Objective(text, "minimize")
+    if text == "vpt":
+        return Objective(text, "maximize")
+    m = re.fullmatch(r"rmse@(\d+)", text)
+    if m and int(m.group(1)) >= 1:
+        return Objective(text, "minimize", int(m.group(1)))
+    raise UserError(f"--objective must be {FORMS}; got {text!r}")

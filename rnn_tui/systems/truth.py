@@ -1,0 +1,80 @@
+"""The valid ground-truth time: how long a computed "true" trajectory can itself be trusted.
+
+A chaotic flow amplifies every error, the integrator's included, by about e^{λt}: two tight
+integrations of the same initial state part after a finite time. A model's forecast that stays
+valid longer than that is scored against numbers that are no longer the trajectory of its start
+(arXiv 2508.06730), so a VPT beyond this time means nothing. Measured here by integrating the
+sampled segment twice from the same state, with DOP853 (the system's own integrator) and LSODA,
+both at rtol = atol = 1e-12, and finding when their normalised difference first exceeds the VPT
+threshold (the same measure as the VPT: RMS over components of the error over each component's std).
+
+Systems integrated by a fixed-step scheme of their own (KdV, Kuramoto–Sivashinsky: ETDRK4) are not
+measured this way; for them the result is None."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_tui.systems.base import SHADOW
+
+SECOND_METHOD = "LSODA"
+SPAN_LYAPUNOV_TIMES = 80.0  # integrate this far: well past the parting time of 1e-12 integrations (≈ 30)
+
+
+@dataclass(frozen=True)
+class TruthTime:
+    time: float  # time units until the two integrations part by `threshold` (the span, if they never do)
+    lyapunov_times: float
+    threshold: float
+    censored: bool  # they did not part within the span: the time is a lower bound
+    method: str = f"DOP853 vs {SECOND_METHOD}, rtol = atol = 1e-12"
+
+
+def valid_time(system, params: dict, dt: float, threshold: float) -> TruthTime | None:
+    """The valid ground-truth time of `system` with `params` sampled every `dt`; None where the system
+    is not a chaotic ODE integrated by integrate_flow."""
+    if system.lyapunov_for(params) is None or system.kind not in ("flow", "field"):
+        return None
+    pair = _pair(system.name, json.dumps(system.resolve(params), sort_keys=True), float(dt))
+    if pair is None:
+        return None
+    first, second = pair
+    lyapunov = system.lyapunov_for(params)
+    scale = first.std(axis=0)
+    scale = np.where(scale > 1e-12, scale, 1.0)
+    err = np.sqrt(np.mean(((first - second) / scale) ** 2, axis=1))  # (T,)
+    over = np.flatnonzero(err > threshold)
+    censored = len(over) == 0
+    t = float((len(first) - 1) * dt if censored else over[0] * dt)
+    return TruthTime(t, t * lyapunov, threshold, censored)
+
+
+@functools.lru_cache(maxsize=16)
+def _pair(name: str, params_json: str, dt: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two integrations of the sampled segment, (T, D) each; None where there is no second."""
+    from rnn_tui.systems import get_system
+
+    system, params = get_system(name), json.loads(params_json)
+    steps = max(2, int(math.ceil(SPAN_LYAPUNOV_TIMES / system.lyapunov_for(params) / dt)) + 1)
+    if _twice(system, params, 2, dt)[1] is None:
+        return None  # a cheap probe: the system does not integrate through integrate_flow
+    first, second = _twice(system, params, steps, dt)
+    if second is None or second.shape != first.values.shape:
+        return None  # the second integration failed
+    return first.values, second
+
+
+def _twice(system, params: dict, steps: int, dt: float):
+    """The trajectory, and the same sampled segment integrated by SECOND_METHOD (None if it was not)."""
+    shadow = {"method": SECOND_METHOD, "values": None}
+    token = SHADOW.set(shadow)
+    try:
+        first = system.trajectory(params, steps, dt)
+    finally:
+        SHADOW.reset(token)
+    return first, shadow["values"]
