@@ -84,8 +84,8 @@ def open_storage(url: str, heartbeat: int):
                     raise
                 time.sleep(0.3 * (attempt + 1))
     except (ImportError, ModuleNotFoundError) as exc:
-        hint = " (pip install 'rnn-tui[postgres]')" if scheme == "postgresql" else ""
-        raise UserError(f"--storage {redact(url)}: the database driver is not installed: {exc.name or exc}{hint}") from None
+        hint = "pip install 'rnn-tui[postgres]'" if scheme == "postgresql" else f"install the Python driver for {scheme}"
+        raise UserError(f"--storage {redact(url)}: its database driver is not installed ({hint})") from None
     except Exception as exc:  # sqlalchemy's connection errors, bad URLs  # noqa: BLE001
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"--storage {redact(url)}: cannot open it: {first}") from None

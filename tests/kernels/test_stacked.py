@@ -67,7 +67,7 @@ def test_stacked_network_is_each_member(arch, fields):
         torch.testing.assert_close(stacked.flat.grad[j], row, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("arch,fields", [c for c in CASES if c[0] in ("lstm", "gru", "dense_gru")])
+@pytest.mark.parametrize("arch,fields", [c for c in CASES if c[0] in ("lstm", "dense_gru")])
 def test_member_by_member_path_is_each_member_too(arch, fields, monkeypatch):
     from rnn_tui.models.recurrent import stacked as recurrent_stacked
 
@@ -100,13 +100,13 @@ def test_stacked_elman_gradcheck(act):
 
 
 def test_stacked_lstm_and_gru_gradcheck():
-    pre, h0, c0, w = _grid(4, 2, 3, 12, seed=1), _grid(2, 3, 3, seed=2), _grid(2, 3, 3, seed=3), _grid(2, 12, 3, seed=4)
+    pre, h0, c0, w = _grid(3, 2, 2, 12, seed=1), _grid(2, 2, 3, seed=2), _grid(2, 2, 3, seed=3), _grid(2, 12, 3, seed=4)
     assert torch.autograd.gradcheck(lambda p, h, c, w: stacked_rnn.lstm(p, h, c, w), (pre, h0, c0, w))
     assert torch.autograd.gradcheck(lambda p, w: stacked_rnn.lstm(p, None, None, w), (pre, w))
-    pre, w, b = _grid(4, 2, 3, 9, seed=5), _grid(2, 9, 3, seed=6), _grid(2, 9, seed=7)
+    pre, w, b = _grid(3, 2, 2, 9, seed=5), _grid(2, 9, 3, seed=6), _grid(2, 9, seed=7)
     assert torch.autograd.gradcheck(lambda p, h, w, b: stacked_rnn.gru(p, h, w, b), (pre, h0, w, b))
     assert torch.autograd.gradcheck(lambda p, w, b: stacked_rnn.gru(p, None, w, b), (pre, w, b))
-    x = _grid(4, 2, 3, 2, seed=8)
+    x = _grid(3, 2, 2, 2, seed=8)
     assert torch.autograd.gradcheck(stacked_rnn.narrow_projection, (x, _grid(2, 6, 2, seed=9), _grid(2, 6, seed=10)))
 
 
