@@ -162,10 +162,11 @@ def test_two_jobs_stop_on_ctrl_c_and_leave_no_process(db, tmp_path):
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         trials = optuna.load_study(study_name="jobs", storage=db).trials if _has_study(db, "jobs") else []
-        if sum(t.state == TrialState.RUNNING for t in trials) == 2:
-            break
+        if sum(t.state == TrialState.RUNNING and "pid" in t.user_attrs for t in trials) == 2:
+            break  # both workers are in a trial, and have said which process they are
         time.sleep(0.2)
     workers = {t.user_attrs["pid"] for t in trials}
+    assert len(workers) == 2
     proc.send_signal(signal.SIGINT)
     code, _, err = finish(proc, timeout=60)
     assert code == 130, err
