@@ -28,6 +28,9 @@ def test_bench_speed_quick(tmp_path):
     assert res["time_to_accuracy"][0]["persistence_mse"] > 0
     two = res["two_at_once"]
     assert len(two["steps_per_s"]) == 2 and all(v > 0 for v in two["vs_alone"]) and "two runs at once" in table
+    many = res["many_at_once"][0]  # K members batched against K separate runs (issue 14)
+    assert many["members"] == 4 and many["batched"]["member_steps"] == many["separate"]["member_steps"] > 0
+    assert many["speedup"] > 0 and "4 models at once" in table
     r = res["rollout"]
     assert r["ours_s_per_10k"] > 0 and r["refeed_s_per_10k"] > 0 and r["seq_len"] == 20
     assert res["startup"]["help_s"] > 0 and res["startup"]["first_frame_s"] > 0

@@ -41,6 +41,7 @@ def register(sub) -> None:
     p.add_argument("--objective", default="val_loss", metavar="OBJ", help="val_loss (default), rmse@K (forecast RMSE at lead step K) "
                    "or vpt (median valid prediction time, chaotic systems); scored on the validation split")
     p.add_argument("--timeout", type=float, metavar="S", help="start no new trial after S seconds")
+    p.add_argument("--seed", type=int, metavar="N", help="seed the sampler, so that one worker draws the same settings again")
     p.add_argument("--no-prune", action="store_true", help="train every trial to the end (by default a trial whose validation "
                    "loss is worse than the median of the others' by the same epoch is stopped)")
     p.add_argument("--save-best", metavar="NAME", help="save the best trial's configuration as preset NAME")
@@ -113,6 +114,8 @@ def _plan(args, url: str, runs: Path):
         raise UserError(f"--trials must be between 1 and 100000, got {args.trials}")
     if args.jobs < 1 or args.jobs > cores():
         raise UserError(f"--jobs must be between 1 and the {cores()} cores of this machine (more jobs than cores slow every trial), got {args.jobs}")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise UserError(f"--seed must be in [0, 2^32 - 1], got {args.seed}")
     if args.timeout is not None and not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise UserError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     base = config_mod.load(args.preset, args.config, args.overrides)
@@ -140,7 +143,8 @@ def _plan(args, url: str, runs: Path):
     spec = Spec(source, tuple(args.overrides), tuple(args.params), objective.name)
     deadline = time.time() + args.timeout if args.timeout else None
     job = Job(url, args.study or f"{_label(args)}-{objective.name}", args.trials, objective.name, args.preset, config_path,
-              tuple(args.overrides), tuple(args.params), str(runs), args.heartbeat, deadline, threads, not args.no_prune)
+              tuple(args.overrides), tuple(args.params), str(runs), args.heartbeat, deadline, threads, not args.no_prune,
+              args.seed)
     return job, spec, objective.direction
 
 

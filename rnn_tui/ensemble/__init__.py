@@ -4,6 +4,7 @@ are mostly overhead, train K at the price of few. Each member's weights, batch o
 state, learning rate, clipping, divergence and early stopping are its own, so member j ends exactly
 where the ordinary run with train.seed = seed + j ends (tests/test_ensemble.py, float64).
 
-trainer.py runs the epochs; step.py is the batched optimisation step; optim.py the per-member
-optimiser and schedules; losses.py and forecast.py score members and their mean forecast.
+trainer.py runs the epochs (members.py: each member's record); step.py is the batched optimisation
+step; optim.py the per-member optimiser and schedules; losses.py and forecast.py score members and
+their mean forecast.
 """

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -28,43 +27,18 @@ from rnn_tui.core.control import Control
 from rnn_tui.core.data import prepare
 from rnn_tui.core.losses import mean_loss, units_rmse, window_loss
 from rnn_tui.core.optim import lbfgs_polish
-from rnn_tui.core.results import EnsembleResult, Evaluation, Forecast, MemberResult, Summary
+from rnn_tui.core.results import EnsembleResult, Evaluation, Forecast, Summary
 from rnn_tui.core.scoring import scoring
 from rnn_tui.core.trainer import RunResult, pick_device
 from rnn_tui.ensemble.forecast import evaluate_members, member_forecast
 from rnn_tui.ensemble.losses import member_losses, member_mean_losses
+from rnn_tui.ensemble.members import Member, median, run_status
 from rnn_tui.ensemble.optim import MemberOptimizer, MemberSchedules
 from rnn_tui.ensemble.step import MemberStep
 from rnn_tui.models.base import ModelSpec
 from rnn_tui.models.registry import build, stack
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Member:
-    """One member's own run, as far as it has gone."""
-
-    seed: int
-    status: str = "training"  # then finished, diverged or cancelled
-    message: str = ""
-    steps: int = 0  # optimisation steps taken
-    epochs_run: int = 0
-    final_train: float | None = None
-    final_val: float | None = None
-    best_val: float = math.inf
-    since_best: int = 0
-    has_best: bool = False  # its best weights are kept (early stopping on)
-    epoch_losses: list[float] = field(default_factory=list)  # this epoch's good steps
-    epoch_norms: list[float] = field(default_factory=list)
-
-    @property
-    def training(self) -> bool:
-        return self.status == "training"
-
-    def result(self, evaluation: Evaluation | None) -> MemberResult:
-        return MemberResult(self.seed, self.status, self.message, self.epochs_run, self.steps, self.final_train,
-                            self.final_val, self.best_val, evaluation)
 
 
 class EnsembleTrainer:
@@ -128,7 +102,7 @@ class EnsembleTrainer:
             if self.trainable and m.has_best:  # as one run: the best weights of early stopping are kept
                 with torch.no_grad():
                     self.model.flat[j].copy_(self.best_rows[j])
-        status, message = self._status(cancelled)
+        status, message = run_status(self.members, cancelled)
         evaluation, members_eval, note = self._score(status)
         summary = self._summary(status, message, evaluation, members_eval, note)
         self.emit(ev.Finished(summary))
@@ -264,7 +238,7 @@ class EnsembleTrainer:
         norms = [n for m, t in zip(self.members, trained) if t for n in m.epoch_norms] if self.trainable else []
         per_step = self._median_norms(trained) if self.trainable else ()
         rates = [r for r, t in zip(self.schedules.rates(), trained) if t] if self.trainable else [0.0]
-        train_loss, val_loss = _median(train_m), _median(val_m)
+        train_loss, val_loss = median(train_m), median(val_m)
         e = ev.EpochEnd(
             epoch=epoch, epochs=self.epochs, train_loss=train_loss, val_loss=val_loss,
             train_rmse_units=units_rmse(train_loss, prep), val_rmse_units=units_rmse(val_loss, prep),
@@ -293,22 +267,6 @@ class EnsembleTrainer:
         self.forecast = member_forecast(self.model, self.prep, cfg.rollout.horizon, cfg.rollout.mode, epoch, self._use())
         self.emit(ev.ForecastReady(self.forecast))
 
-    def _status(self, cancelled: bool) -> tuple[str, str]:
-        diverged = [m.seed for m in self.members if m.status == "diverged"]
-        early = sum(m.message.startswith("early stop") for m in self.members)
-        if cancelled:
-            return "cancelled", ""
-        if len(diverged) == self.k:
-            return "diverged", (f"every member diverged ({self.members[0].message}, …); the last finite weights are kept. "
-                                "Try a lower train.lr or set train.clip_grad_norm (e.g. 1.0)")
-        parts = []
-        if diverged:
-            parts.append(f"{len(diverged)} of {self.k} members diverged (seeds {', '.join(map(str, diverged))}): "
-                         "the mean forecast leaves them out")
-        if early:
-            parts.append(f"{early} of {self.k} members stopped early")
-        return "finished", "; ".join(parts)
-
     def _score(self, status: str) -> tuple[Evaluation | None, list[Evaluation | None], str]:
         """The last forecast and the test-split scores of each member and of the mean forecast."""
         none: list[Evaluation | None] = [None] * self.k
@@ -332,8 +290,8 @@ class EnsembleTrainer:
 
     def _summary(self, status: str, message: str, evaluation: Evaluation | None, members_eval: list, note: str) -> Summary:
         prep, ms = self.prep, self.members
-        final_val = _median([m.final_val for m in ms if m.final_val is not None])
-        final_train = _median([m.final_train for m in ms if m.final_train is not None])
+        final_val = median([m.final_val for m in ms if m.final_val is not None])
+        final_train = median([m.final_train for m in ms if m.final_train is not None])
         ran = any(m.epochs_run for m in ms)
         return Summary(
             status=status, message=message, system=self.cfg.system.name, arch=self.cfg.model.arch,
@@ -349,9 +307,3 @@ class EnsembleTrainer:
             evaluation=evaluation, evaluation_note=note,
             ensemble=EnsembleResult(tuple(m.result(e) for m, e in zip(ms, members_eval)), int(self._use().sum()), float(prep.traj.dt)),
         )
-
-
-def _median(values) -> float:
-    """The median of the finite values (NaN when there are none)."""
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    return float(np.median(finite)) if finite else math.nan

@@ -83,7 +83,7 @@ def open_storage(url: str, heartbeat: int):
                 if attempt == 4 or not ("duplicate key" in text or "already exists" in text):
                     raise
                 time.sleep(0.3 * (attempt + 1))
-    except (ImportError, ModuleNotFoundError) as exc:
+    except (ImportError, ModuleNotFoundError):
         hint = "pip install 'rnn-tui[postgres]'" if scheme == "postgresql" else f"install the Python driver for {scheme}"
         raise UserError(f"--storage {redact(url)}: its database driver is not installed ({hint})") from None
     except Exception as exc:  # sqlalchemy's connection errors, bad URLs  # noqa: BLE001

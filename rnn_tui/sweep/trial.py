@@ -49,6 +49,7 @@ class Job:
     deadline: float | None = None  # time.time() after which no new trial starts
     threads: int | None = None  # train.threads forced for every trial (jobs > 1)
     prune: bool = True  # stop poor trials early (LossMedianPruner)
+    seed: int | None = None  # the sampler's seed (repeatable draws for one worker)
 
 
 def is_surplus(study, number: int, n_trials: int) -> bool:

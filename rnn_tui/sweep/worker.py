@@ -43,7 +43,8 @@ class Worker:
         study_mod.quiet()
         storage = study_mod.open_storage(self.job.storage, self.job.heartbeat)
         pruner = LossMedianPruner() if self.job.prune else optuna.pruners.NopPruner()
-        study = optuna.load_study(study_name=self.job.study, storage=storage, pruner=pruner)
+        sampler = optuna.samplers.TPESampler(seed=self.job.seed) if self.job.seed is not None else None
+        study = optuna.load_study(study_name=self.job.study, storage=storage, pruner=pruner, sampler=sampler)
         while True:
             if self.interrupted.is_set():
                 return "interrupted"

@@ -67,14 +67,6 @@ def test_stacked_network_is_each_member(arch, fields):
         torch.testing.assert_close(stacked.flat.grad[j], row, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("arch,fields", [c for c in CASES if c[0] in ("lstm", "dense_gru")])
-def test_member_by_member_path_is_each_member_too(arch, fields, monkeypatch):
-    from rnn_tui.models.recurrent import stacked as recurrent_stacked
-
-    monkeypatch.setattr(recurrent_stacked, "MEMBER_BY_MEMBER_FROM", 0)
-    test_stacked_network_is_each_member(arch, fields)
-
-
 def test_member_weights_go_to_an_ordinary_model_and_back():
     members, stacked = _members("lstm", {"learn_h0": True})
     other, _ = _members("lstm", {"learn_h0": True})
