@@ -83,7 +83,8 @@ class TrainConfig(Section):
     test_fraction: Float = Field(0.2, ge=0, lt=1, description="fraction of samples for testing (at the end)")
     early_stop_patience: Int = Field(0, ge=0, description="stop after this many epochs without a better val loss; 0 = off")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="where to train; auto = cuda when present")
-    dtype: Literal["float32", "float64"] = Field("float32", description="float64 for very small errors (rk4)")
+    dtype: Literal["float32", "float64"] = Field("float32", description="float64 for very small errors (rk4) and the ESN's longest forecasts")
+    cuda_graph: bool = Field(True, description="on CUDA, replay the training step as a captured graph (self-checked against an eager step); false trains eagerly")
     seed: Int = Field(0, ge=0, le=MAX_SEED, description="seed of weights, shuffling and dropout")
     threads: Int = Field(0, ge=0, le=CORES, description="CPU threads torch may use for this run (at most the cores); 0 = torch's default (all cores)")
     # K copies trained at once as one batched model (rnn_tui/ensemble/): member j is exactly the run

@@ -10,10 +10,18 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(scope="session")
+def _trajectory_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("trajectory-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path, monkeypatch):
+def _isolated_home(tmp_path, monkeypatch, _trajectory_cache):
     monkeypatch.setenv("RNN_TUI_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    # one trajectory cache for the whole session (systems/cache.py): a cached trajectory is the
+    # generated one bit for bit, so sharing it changes no result, only the time
+    monkeypatch.setenv("RNN_TUI_CACHE", str(_trajectory_cache))
 
 
 # -- `rnn-tui serve` in a subprocess (tests/test_serve.py, tests/browser/) ------------------------

@@ -28,6 +28,8 @@ def test_bench_speed_quick(tmp_path):
     assert res["time_to_accuracy"][0]["persistence_mse"] > 0
     two = res["two_at_once"]
     assert len(two["steps_per_s"]) == 2 and all(v > 0 for v in two["vs_alone"]) and "two runs at once" in table
+    assert res["graph_vs_eager"] == [None] and "CUDA graph against eager" not in table  # CUDA only
+    assert case["ours"]["step_mode"] == "eager (not on CUDA)"
     many = res["many_at_once"][0]  # K members batched against K separate runs (issue 14)
     assert many["members"] == 4 and many["batched"]["member_steps"] == many["separate"]["member_steps"] > 0
     assert many["speedup"] > 0 and "4 models at once" in table
@@ -46,6 +48,11 @@ def test_bench_skill_quick(tmp_path):
     assert rk4["published"] == [1e-6, 0.054, 0.14] and rk4["preset"] == "lorenz63_rk4_noisy"
     for r in rows:
         assert len(r["rmse"]) == 3 and r["vpt_lyapunov"]["lyapunov_exponent"] == 0.906
+        assert (r["fit_seconds"] is not None) == (r["model"] in ("esn", "ngrc"))  # closed-form fits are timed
+    fields = res["fields"]["rows"]
+    assert [r["preset"] for r in fields] == ["lorenz96_esn", "lorenz96_convlstm", "ks_esn", "ks_convlstm"]
+    assert all(r["vpt_lyapunov"]["median"] >= 0 and r["vpt_lyapunov"]["truth_valid"] > 0 for r in fields)
+    assert "truth valid to" in table
     lv = res["lotka_volterra"]["rows"]
     assert {(r["preset"], r["seq_len"]) for r in lv} == {(p, s) for p in ("lotka_volterra_rnn", "lotka_volterra_lstm") for s in (1, 10)}
     assert all(isinstance(r["stays_positive"], bool) and r["amplitude_error"] >= 0 for r in lv)

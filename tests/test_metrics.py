@@ -34,6 +34,26 @@ def test_valid_prediction_time_hand_computed():
     assert never.tolist() == [False, False, True]
 
 
+def test_a_forecast_that_blows_up_fails_from_that_lead_only():
+    """One of three forecasts overflows at lead 4 (inf, then NaN): the RMSE is measured up to lead 3
+    and NaN after, and that start's VPT ends where it blew up; the others keep theirs."""
+    from rnn_tui.core.evaluate import score
+
+    truth = np.zeros((3, 6, 1))
+    pred = np.full((3, 6, 1), 0.1)
+    pred[1, 3:, 0] = [np.inf, np.nan, np.nan]
+    pred[2, 5, 0] = 2.0  # past the threshold at lead 6
+    steps, never = metrics.valid_prediction_steps(pred, truth, np.array([1.0]))
+    assert steps.tolist() == [6, 3, 5] and never.tolist() == [True, False, False]
+
+    class Prep:  # what score() reads: the true series and its sample step
+        traj = type("T", (), {"values": np.zeros((10, 1)), "dt": 0.5})()
+
+    ev = score(pred, Prep(), np.array([0, 1, 2]), "test", lyapunov=1.0)
+    assert np.allclose(ev.rmse_curve[:3], 0.1) and all(np.isnan(ev.rmse_curve[3:]))
+    assert ev.vpt is not None and ev.vpt.time.median == 2.5  # steps 6, 3, 5 -> median 5 steps of 0.5
+
+
 def test_normalised_error_uses_each_component_scale():
     truth = np.zeros((1, 1, 2))
     pred = np.array([[[1.0, 10.0]]])

@@ -340,6 +340,58 @@ def test_esn_readout_equals_numpy_ridge(readout, residual):
     assert np.abs(got - lstsq).max() <= 1e-6 * np.abs(lstsq).max()
 
 
+def test_esn_sparse_reservoir_and_blocked_fit_are_the_dense_equations(monkeypatch):
+    """A large sparse reservoir (300 units, 2% dense) takes the fast paths: a CSR product for batches,
+    scipy's in a numpy loop for the fit's one long sequence, and normal equations built block by block
+    (here blocks of 128 columns of r and of r^2). Each equals the plain dense computation in float64."""
+    from rnn_tui.models.esn import net
+
+    monkeypatch.setattr(net, "GRAM_BLOCK", 128)
+    model = make("esn", spec=ModelSpec(dim=2, seq_len=L), hidden_size=300, sparsity=0.98, washout=20, ridge=1e-6,
+                 readout="quadratic", residual=True).double()
+    assert model.sparse
+    w, w_in, b = model.w.numpy(), model.w_in.numpy(), model.b.numpy()
+
+    def dense(x):  # (B, T, D) -> states (B, T, N)
+        r = np.zeros((x.shape[0], w.shape[0]))
+        out = []
+        for t in range(x.shape[1]):
+            r = np.tanh(r @ w.T + x[:, t] @ w_in.T + b)
+            out.append(r)
+        return np.stack(out, axis=1)
+
+    x = torch.randn(5, 30, 2, dtype=torch.float64)
+    with torch.no_grad():
+        states, last = model.run_reservoir(x)  # batched: the CSR product
+        one, one_last = model.run_reservoir(x[:1])  # one sequence: the numpy loop
+        _, only_last = model.run_reservoir(x, keep=False)
+    ref = dense(x.numpy())
+    np.testing.assert_allclose(states.numpy(), ref, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(one.numpy(), ref[:1], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(one_last.numpy(), ref[:1, -1], rtol=0, atol=1e-13)
+    assert torch.equal(only_last, last)
+    # the CSR copy follows W when W changes in place (a loaded state)
+    with torch.no_grad():
+        model.w.mul_(0.5)
+        halved, _ = model.run_reservoir(x)
+    w = model.w.numpy()
+    np.testing.assert_allclose(halved.numpy(), dense(x.numpy()), rtol=0, atol=1e-13)
+
+    series = sine_series(300)
+    model.fit_closed_form(series)
+    r = model.training_pairs(series)[0].numpy()
+    a = np.concatenate([r, r * r, np.ones((r.shape[0], 1))], axis=1)
+    u = series.numpy()
+    y = u[21:] - u[20:-1]
+    gram, rhs = net.normal_equations(model.feature_parts(torch.from_numpy(r)), torch.from_numpy(y))
+    np.testing.assert_allclose(gram.numpy(), a.T @ a, rtol=1e-12, atol=1e-12 * np.abs(a.T @ a).max())
+    np.testing.assert_allclose(rhs.numpy(), a.T @ y, rtol=1e-12, atol=1e-12 * np.abs(a.T @ y).max())
+    normal = np.linalg.solve(a.T @ a + 1e-6 * np.eye(a.shape[1]), a.T @ y)
+    got = np.concatenate([model.readout_w.numpy().T, model.readout_b.numpy()[None]], axis=0)
+    # 601 features from 279 states: ill-conditioned, so two summation orders agree to ~1e-5 only
+    assert np.abs(got - normal).max() <= 1e-4 * np.abs(normal).max()
+
+
 @pytest.mark.parametrize("residual", [False, True])
 def test_esn_fits_a_sine(residual):
     model = make("esn", spec=ModelSpec(dim=2, seq_len=L), hidden_size=100, washout=50, ridge=1e-8, residual=residual)

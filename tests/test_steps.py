@@ -6,6 +6,7 @@ import torch
 
 from rnn_tui import config
 from rnn_tui.core.steps import ClosedFormRunner, EagerRunner, GraphRunner
+from rnn_tui.commands.progress import describe
 from rnn_tui.core.trainer import train
 
 
@@ -59,3 +60,43 @@ def test_an_echo_state_network_trains_in_closed_form():
     assert result.status == "finished" and result.summary.steps == 0 and result.summary.epochs_run == 1
     assert result.summary.step_mode == "closed form" and result.history[0].grad_norms == ()
     assert result.history[0].train_loss < 1e-2  # the readout fits the one-step map
+    fit = result.summary.fit_time_s  # the fit alone, inside the training time
+    assert fit is not None and 0 < fit <= result.summary.train_time_s
+    assert result.summary.to_dict()["fit_time_s"] == fit and "readout fit" in describe(result.summary)
+
+
+def test_a_gradient_run_has_no_fit_time():
+    result = train(config.load("sine_rnn", overrides=["train.epochs=1", "train.threads=1"]))
+    assert result.summary.fit_time_s is None and "fit_time_s" not in result.summary.to_dict()
+
+
+def test_graph_runner_trains_eagerly_with_the_reason_when_the_self_check_fails(monkeypatch):
+    """A captured step that does not reproduce the eager one (here: one that doubles the learning
+    rate, checked without a GPU) is not used: every step is eager, and the mode says why."""
+    from rnn_tui.kernels import cudagraph
+
+    class Mismatched(cudagraph.GraphedStep):
+        def __init__(self, model, opt, params, loss_fn, starts, clip, capture):
+            super().__init__(model, opt, params, loss_fn, starts, clip, capture=False)
+
+            def doubled():
+                opt.param_groups[0]["lr"].mul_(2)
+                try:
+                    return self._body()
+                finally:
+                    opt.param_groups[0]["lr"].div_(2)
+
+            reason = self.self_check(doubled)
+            if reason is not None:
+                raise cudagraph.SelfCheckFailed(reason)
+
+    monkeypatch.setattr(cudagraph, "GraphedStep", Mismatched)
+    model, params, loss = _linear()
+    opt = torch.optim.Adam(params, lr=torch.tensor(0.01))
+    runner = GraphRunner(model, opt, params, loss, float("inf"), batch=8, capture=True)
+    runner.step(torch.arange(8))
+    assert runner.mode.startswith("eager (capture self-check failed: the weights after the first step differ")
+    assert runner.graphed is None
+    runner.step(torch.arange(8, 16))
+    done, bad = runner.drain()
+    assert bad is None and len(done) == 2 and all(math.isfinite(s.loss) for s in done)

@@ -197,6 +197,7 @@ def test_cuda_graph_path_falls_back_cleanly_without_cuda():
     assert cudagraph.eligibility(cuda, cfg, result.model) is None
     assert "optimizer sgd" in cudagraph.eligibility(cuda, config.load("sine_rnn", overrides=["train.optimizer=sgd"]), result.model)
     assert "L-BFGS" in cudagraph.eligibility(cuda, config.load("lorenz63_rk4"), result.model)
+    assert cudagraph.eligibility(cuda, config.load("sine_rnn", overrides=["train.cuda_graph=false"]), result.model) == "train.cuda_graph = false"
 
 
 def test_grad_norm_matches_torch_clip_and_clips():

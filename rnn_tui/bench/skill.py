@@ -38,6 +38,10 @@ QUICK = {  # tiny sizes for the test suite: checks structure, not skill
     "lotka_volterra_rnn": ["train.epochs=2"],
     "lotka_volterra_lstm": ["train.epochs=2", "model.hidden_size=8"],
     "kdv_convlstm": ["system.steps=80", "train.epochs=1", "model.filters=4"],
+    "lorenz96_esn": ["system.steps=1500", "model.hidden_size=50", "train.seq_len=50", "model.washout=20"],
+    "lorenz96_convlstm": ["system.steps=400", "train.epochs=1", "model.filters=4"],
+    "ks_esn": ["system.steps=1500", "model.hidden_size=50", "train.seq_len=50", "model.washout=20"],
+    "ks_convlstm": ["system.steps=400", "train.epochs=1", "model.filters=4"],
     "sine_rnn": ["train.epochs=2"],
     "sine_lstm": ["train.epochs=2", "model.hidden_size=8"],
     "noisy_sine_rnn": ["train.epochs=2"],
@@ -77,7 +81,24 @@ def lorenz(quick: bool) -> dict:
                 "vpt_censored_fraction": e.vpt.censored_fraction if e is not None and e.vpt is not None else None,
                 "n_starts": e.n_starts if e is not None else None,
                 "train_seconds": round(seconds, 1),
+                "fit_seconds": s.fit_time_s,  # closed-form readouts (ESN, NG-RC): the fit alone
             })
+    return {"rows": rows}
+
+
+FIELD_PRESETS = ("lorenz96_esn", "lorenz96_convlstm", "ks_esn", "ks_convlstm")
+
+
+def fields(quick: bool) -> dict:
+    """The two chaotic fields (issue 16): each preset's VPT over the test starts, beside the valid
+    ground-truth time of its data (the time two integrations of the same start part by the threshold)."""
+    rows = []
+    for preset in FIELD_PRESETS:
+        result, seconds = _run(preset, ["rollout.horizon=100", "rollout.score_horizon=100"] if quick else [], quick)
+        s, e = result.summary, result.summary.evaluation
+        scores = e.to_dict() if e is not None else {}
+        rows.append({"preset": preset, "system": s.system, "status": s.status, "vpt_lyapunov": scores.get("vpt_lyapunov"),
+                     "n_starts": e.n_starts if e is not None else None, "train_seconds": round(seconds, 1)})
     return {"rows": rows}
 
 
@@ -140,7 +161,7 @@ def sines(quick: bool) -> dict:
     return {"rows": rows}
 
 
-EXPERIMENTS = {"lorenz": lorenz, "lotka_volterra": lotka_volterra, "kdv": kdv, "sines": sines}
+EXPERIMENTS = {"lorenz": lorenz, "fields": fields, "lotka_volterra": lotka_volterra, "kdv": kdv, "sines": sines}
 
 
 def run(quick: bool = False, only: list[str] | None = None) -> dict:
@@ -163,14 +184,25 @@ def table(res: dict) -> str:
         lines.append("valid prediction time in Lyapunov times (median [q25, q75]) over the test starting points, threshold 0.4,")
         lines.append("scored over about 25 Lyapunov times; '≥': horizon-limited (half or more of the forecasts never left the")
         lines.append("threshold: a lower bound). Every preset's settings were chosen on its validation split, never the test split.")
-        lines.append(f"{'model':<6} {'noise':>5}  {'ours: h':>9} {'4h':>9} {'8h':>9}   {'published':<22} {'VPT (Lyap.)':<22} {'train s':>7}")
+        lines.append(f"{'model':<6} {'noise':>5}  {'ours: h':>9} {'4h':>9} {'8h':>9}   {'published':<22} {'VPT (Lyap.)':<22} {'train s':>7} {'fit s':>5}")
         for r in res["lorenz"]["rows"]:
             pub = "/".join("<1e-6" if v <= 1e-6 else f"{v:g}" for v in r["published"]) if r["published"] else "-"
             v = r["vpt_lyapunov"]
             bound = "≥" if v and v.get("horizon_limited") else ""
             vpt = f"{bound}{v['median']:.2f} [{v['q25']:.2f}, {v['q75']:.2f}]" if v else "n/a"
             e = r["rmse"]
-            lines.append(f"{r['model']:<6} {r['noise']:>5.1f}  {_g(e[0]):>9} {_g(e[1]):>9} {_g(e[2]):>9}   {pub:<22} {vpt:<22} {r['train_seconds']:>7}")
+            fit = _g(r.get("fit_seconds"), "{:.1f}") if r.get("fit_seconds") is not None else "-"
+            lines.append(f"{r['model']:<6} {r['noise']:>5.1f}  {_g(e[0]):>9} {_g(e[1]):>9} {_g(e[2]):>9}   {pub:<22} {vpt:<22} {r['train_seconds']:>7} {fit:>5}")
+        lines.append("")
+    if "fields" in res:
+        lines.append("Chaotic fields (Lorenz-96 N = 40, F = 8; Kuramoto-Sivashinsky L = 22): VPT in Lyapunov times (median")
+        lines.append("[q25, q75]) over the test starts, threshold 0.4, and the valid ground-truth time of the data")
+        lines.append(f"{'preset':<20} {'VPT (Lyap.)':<22} {'truth valid to':>14} {'train s':>7}")
+        for r in res["fields"]["rows"]:
+            v = r["vpt_lyapunov"]
+            vpt = f"{'≥' if v.get('horizon_limited') else ''}{v['median']:.2f} [{v['q25']:.2f}, {v['q75']:.2f}]" if v else "n/a"
+            truth = _g(v.get("truth_valid") if v else None, "{:.1f}")
+            lines.append(f"{r['preset']:<20} {vpt:<22} {truth:>14} {r['train_seconds']:>7}")
         lines.append("")
     if "lotka_volterra" in res:
         lines.append("Lotka-Volterra, free run over five periods from the end of training (notes 000)")

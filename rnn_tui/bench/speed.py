@@ -76,7 +76,13 @@ def _rate(events: list) -> dict:
     last = epochs[-1]
     batch = next(e for e in events if isinstance(e, ev.Started))
     return {"steps_per_s": last.step / last.elapsed_s, "samples_per_s": float(np.mean([e.samples_per_s for e in epochs])),
-            "steps": last.step, "device": batch.device}
+            "steps": last.step, "device": batch.device, "step_mode": _final_mode(events, batch.step_mode)}
+
+
+def _final_mode(events: list, started: str) -> str:
+    """The step mode the run ended with (a CUDA graph is captured, and self-checked, at the first full batch)."""
+    done = [e for e in events if isinstance(e, ev.Finished)]
+    return done[-1].summary.step_mode if done else started
 
 
 def measure_ours(cfg) -> dict:
@@ -296,6 +302,7 @@ def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dic
             "ours_vs_reference": ours["steps_per_s"] / ref["steps_per_s"],
             "app_vs_headless": app["steps_per_s"] / ours["steps_per_s"] if app else None,
         })
+    out["graph_vs_eager"] = [graph_vs_eager(case, dev, out["cases"][i]["ours"], rounds) for i, case in enumerate(cases(quick))]
     out["time_to_accuracy"] = [time_to_accuracy(th, quick, dev) for th in (1e-4, 1e-5)]
     out["two_at_once"] = two_at_once(cases(quick)[0], dev, out["cases"][0]["ours"])
     k = 4 if quick else ENSEMBLE
@@ -330,6 +337,17 @@ def many_at_once(case: Case, device: str, k: int, rounds: int, fresh: bool = Tru
     bat = max(batched, key=lambda r: r["member_steps_per_s"])
     return {"case": case.name, "members": k, "separate": sep, "batched": bat,
             "speedup": bat["member_steps_per_s"] / sep["member_steps_per_s"]}
+
+
+def graph_vs_eager(case: Case, device: str, ours: dict, rounds: int) -> dict | None:
+    """On CUDA: the case's steps/s as trained (a CUDA graph where eligible, self-checked at capture)
+    against the same run with train.cuda_graph = false. None elsewhere (no graph to compare)."""
+    if not device.startswith("cuda"):
+        return None
+    eager = max((measure_fresh("ours", _cfg(case, device, ("train.cuda_graph=false",))) for _ in range(rounds)),
+                key=lambda r: r["steps_per_s"] if r else 0.0)
+    return {"case": case.name, "mode": ours.get("step_mode", ""), "graphed_steps_per_s": ours["steps_per_s"],
+            "eager_steps_per_s": eager["steps_per_s"], "speedup": ours["steps_per_s"] / eager["steps_per_s"]}
 
 
 def two_at_once(case: Case, device: str, alone: dict) -> dict:
@@ -375,6 +393,10 @@ def table(res: dict) -> str:
     lines.append(f"two runs at once ({two['case'].split(':')[0]}, threads as the trainer chooses): "
                  + " and ".join(f"{r:.1f}" for r in two["steps_per_s"]) + " steps/s, "
                  + " and ".join(f"{v:.2f}x" for v in two["vs_alone"]) + " of alone")
+    for g in res.get("graph_vs_eager") or []:
+        if g is not None:
+            lines.append(f"CUDA graph against eager ({g['case'].split(':')[0]}; mode {g['mode']}): "
+                         f"{g['graphed_steps_per_s']:.1f} against {g['eager_steps_per_s']:.1f} steps/s; {g['speedup']:.2f}x")
     for m in res.get("many_at_once", []):
         lines.append(f"{m['members']} models at once ({m['case'].split(':')[0]}, one thread): batched "
                      f"{m['batched']['member_steps_per_s']:.1f} member-steps/s, {m['members']} separate runs "

@@ -14,6 +14,8 @@ def describe(s) -> str:
     """The closing line of a run from its Summary."""
     val = "n/a" if s.final_val_loss is None else f"{s.final_val_loss:.3e}"
     line = f"{s.status}: val loss {val}, wall {s.wall_time_s:.1f} s"
+    if s.fit_time_s is not None:
+        line += f" (readout fit {s.fit_time_s:.1f} s)"
     e = s.evaluation
     if e is not None and e.rmse_curve:
         rmse = e.rmse_at_steps

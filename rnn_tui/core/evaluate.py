@@ -46,10 +46,13 @@ def score(pred: np.ndarray, prep: Prepared, first: np.ndarray, split: str, lyapu
     H = pred.shape[1]
     idx = first[:, None] + np.arange(H)[None, :]
     truth = prep.traj.values[idx]  # (S, H, D)
-    finite = bool(np.all(np.isfinite(pred)))
-    curve = metrics.rmse_by_horizon(pred, truth) if finite else np.full(H, np.nan)
+    # A forecast that blows up (inf or NaN from some lead on) makes the RMSE NaN from that lead on
+    # only, and counts as past the threshold in the VPT: the leads before it are still measured.
+    with np.errstate(over="ignore", invalid="ignore"):
+        curve = metrics.rmse_by_horizon(pred, truth)
+    curve = np.where(np.isfinite(curve), curve, np.nan)
     vpt = None
-    if lyapunov is not None and finite:
+    if lyapunov is not None:
         scale = prep.traj.values.std(axis=0)
         scale = np.where(scale > 1e-12, scale, 1.0)
         steps, never = metrics.valid_prediction_steps(pred, truth, scale, threshold)

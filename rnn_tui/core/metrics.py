@@ -23,8 +23,9 @@ def normalised_error(pred: np.ndarray, truth: np.ndarray, scale: np.ndarray) -> 
 def valid_prediction_steps(pred: np.ndarray, truth: np.ndarray, scale: np.ndarray, threshold: float = VPT_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
     """Steps of valid prediction per start: the number of lead steps before the normalised error
     first exceeds `threshold` (S,), and whether the forecast never exceeded it (censored) (S,)."""
-    e = normalised_error(pred, truth, scale)
-    over = e > threshold
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = normalised_error(pred, truth, scale)
+    over = ~(e <= threshold)  # a non-finite error (a forecast that blew up) is past the threshold
     never = ~over.any(axis=1)
     first = np.where(never, e.shape[1], over.argmax(axis=1))
     return first, never

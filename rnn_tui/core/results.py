@@ -253,12 +253,13 @@ class Summary:
     evaluation: Evaluation | None = None  # None when it was skipped or failed (see evaluation_note)
     evaluation_note: str = ""  # why there is no evaluation ("skipped: …" or the error)
     ensemble: EnsembleResult | None = None  # train.ensemble > 1: every member's own figures
+    fit_time_s: float | None = None  # closed-form models (ESN, NG-RC): seconds of the readout's fit alone
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json object (the same keys as every earlier version wrote)."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s", "ensemble"):
+            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s", "ensemble", "fit_time_s"):
                 out[f.name] = getattr(self, f.name)
         out["rmse_units"] = "data units"
         if self.evaluation_note.startswith("skipped"):
@@ -269,6 +270,8 @@ class Summary:
             out.update(self.evaluation.to_dict())
         out["wall_time_s"] = self.wall_time_s
         out["train_time_s"] = self.train_time_s
+        if self.fit_time_s is not None:
+            out["fit_time_s"] = self.fit_time_s
         if self.ensemble is not None:
             out["ensemble"] = self.ensemble.to_dict()
         return out
@@ -289,6 +292,7 @@ class Summary:
             threads_reason=d.get("threads_reason", ""),
             evaluation=Evaluation.from_dict(d), evaluation_note=note or "",
             ensemble=EnsembleResult.from_dict(d["ensemble"]) if isinstance(d.get("ensemble"), dict) else None,
+            fit_time_s=_opt(d.get("fit_time_s")),
         )
 
     def vpt_text(self) -> str:

@@ -11,6 +11,7 @@ norm) of each good step, and the first step that was not finite, if any.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -135,6 +136,8 @@ class GraphRunner:
         if len(starts) == self.batch and not self.failed and self.graphed is None:
             try:
                 self.graphed = cudagraph.GraphedStep(self.model, self.opt, self.params, self.loss_fn, starts, self.clip, capture=self.capture)
+            except cudagraph.SelfCheckFailed as exc:  # the graph does not reproduce the eager step
+                self.failed = f"capture self-check failed: {exc}"
             except RuntimeError as exc:  # capture is best effort: train eagerly instead
                 self.failed = f"capture failed: {str(exc).splitlines()[0]}"
         if len(starts) == self.batch and self.graphed is not None and not self.failed:
@@ -172,13 +175,16 @@ class ClosedFormRunner:
     def __init__(self, fit: Callable[[], bool], train_loss: Callable[[], float]) -> None:
         self.fit, self.train_loss = fit, train_loss
         self.done: list[StepStats] = []
+        self.fit_seconds: float | None = None  # the fit alone (not the training loss after it)
 
     @property
     def pending(self) -> int:
         return len(self.done)
 
     def step(self, starts: torch.Tensor) -> None:
+        t0 = time.perf_counter()
         if self.fit():  # False: stopped before the fit was done (nothing to report)
+            self.fit_seconds = time.perf_counter() - t0
             self.done.append(StepStats(self.train_loss(), 0.0))
 
     def drain(self) -> tuple[list[StepStats], BadStep | None]:

@@ -309,6 +309,10 @@ class Trainer:
         except (RuntimeError, ValueError) as exc:  # a model too broken to roll out still gets a summary
             return None, str(exc).splitlines()[0]
 
+    def _fit_seconds(self) -> float | None:
+        fit = self.runner.fit_seconds if isinstance(self.runner, ClosedFormRunner) else None
+        return round(fit, 3) if fit is not None else None
+
     def train_seconds(self) -> float:
         return time.perf_counter() - self.t0
 
@@ -327,4 +331,5 @@ class Trainer:
             split_samples={"train": prep.n_train, "val": prep.n_val, "test": prep.n_test},
             wall_time_s=round(time.perf_counter() - self.wall0, 3), train_time_s=round(self.train_seconds(), 3),
             evaluation=evaluation, evaluation_note=note,
+            fit_time_s=self._fit_seconds(),
         )

@@ -4,10 +4,14 @@ optimiser with a tensor learning rate (so schedules and live changes need no re-
 
 Used only on CUDA and only where the step is capturable; anything else trains eagerly, and a
 failed capture falls back to eager training too. `eligibility` says why a run is not eligible.
+At capture the first step is taken both ways from the same weights and batch, graphed and eager
+(`GraphedStep.self_check`); a mismatch raises SelfCheckFailed and the run trains eagerly, with the
+reason in its step mode (status line and summary).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -19,6 +23,8 @@ def eligibility(device: torch.device, cfg, model) -> str | None:
     """None when the step can be captured on this run, else the reason (shown to the user)."""
     if device.type != "cuda":
         return "not on CUDA"
+    if not cfg.train.cuda_graph:
+        return "train.cuda_graph = false"
     if not getattr(model, "trainable", True):
         return "closed-form model"
     if cfg.train.optimizer not in ("adam", "rmsprop"):
@@ -39,6 +45,32 @@ def make_capturable_optimizer(cfg, params, device: torch.device) -> torch.optim.
     if t.optimizer == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=t.weight_decay, capturable=capturable)
     return torch.optim.RMSprop(params, lr=lr, weight_decay=t.weight_decay, capturable=capturable)
+
+
+STEP_TOLERANCE = 1e-2  # self-check: graphed against eager weights, relative to the step's size
+
+
+class SelfCheckFailed(RuntimeError):
+    """The captured step does not reproduce the eager one (the run then trains eagerly)."""
+
+
+def compare(eager_out: torch.Tensor, eager_w: list[torch.Tensor], graph_out: torch.Tensor,
+            graph_w: list[torch.Tensor], initial: list[torch.Tensor]) -> str | None:
+    """None when a graphed step agrees with the eager one, else a one-line reason. Each is [loss,
+    gradient norm, ok] and the weights after the step; `initial` the weights before it. The loss and
+    norm agree to rounding (the two may sum in different orders: atomics in a backward pass), and the
+    weights' difference is small against the step itself, max |eager - graphed| <= STEP_TOLERANCE x
+    max |eager - initial|: a graph that replays a stale buffer takes a different step."""
+    names = ("loss", "gradient norm", "finite flag")
+    tol = 1e-3 if eager_out.dtype in (torch.float32, torch.float16, torch.bfloat16) else 1e-8
+    for name, e, g in zip(names, eager_out.tolist(), graph_out.tolist()):
+        if not (math.isclose(e, g, rel_tol=tol, abs_tol=tol * 1e-3) or (math.isnan(e) and math.isnan(g))):
+            return f"{name} {g:.6g} graphed against {e:.6g} eager"
+    moved = max((float((e - w0).abs().max()) for e, w0 in zip(eager_w, initial) if e.numel()), default=0.0)
+    apart = max((float((e - g).abs().max()) for e, g in zip(eager_w, graph_w) if e.numel()), default=0.0)
+    if not apart <= STEP_TOLERANCE * moved:  # NaN fails too; a step that moved nothing must match exactly
+        return f"the weights after the first step differ by {apart:.2g} between graphed and eager (the step moved them {moved:.2g})"
+    return None
 
 
 CHECK_EVERY = 32  # graphed steps between reads of their losses (each read waits for the device)
@@ -85,9 +117,9 @@ class GraphedStep:
 
         self.graph = None
         self._body = body
+        self.optimizer, self.initial = optimizer, [p.detach().clone() for p in params]
         if not capture:
             return
-        initial = [p.detach().clone() for p in params]
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -97,13 +129,35 @@ class GraphedStep:
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
             self.out = body()
-        # Undo the warm-up: initial weights, fresh optimiser state (zeros, step 0), same addresses.
+        self.reset()  # undo the warm-up
+        reason = self.self_check(self._replay_once)
+        if reason is not None:
+            raise SelfCheckFailed(reason)
+
+    def reset(self) -> None:
+        """The initial weights and a fresh optimiser state (zeros, step 0), at the same addresses."""
         with torch.no_grad():
-            torch._foreach_copy_([p.data for p in params], initial)
-            for state in optimizer.state.values():
+            torch._foreach_copy_([p.data for p in self.params], self.initial)
+            for state in self.optimizer.state.values():
                 for value in state.values():
                     if torch.is_tensor(value):
                         value.zero_()
+
+    def _replay_once(self) -> torch.Tensor:
+        self.graph.replay()
+        return self.out.clone()
+
+    def self_check(self, replay: Callable[[], torch.Tensor]) -> str | None:
+        """The first step both ways from the same weights and batch: `replay` (the graph) against the
+        eager step. None when they agree (see `compare`), else why not. Leaves the initial state."""
+        results = []
+        for run in (self._body, replay):
+            self.reset()
+            out = run()
+            results.append((out.detach().clone(), [p.detach().clone() for p in self.params]))
+        self.reset()
+        (eager_out, eager_w), (graph_out, graph_w) = results
+        return compare(eager_out, eager_w, graph_out, graph_w, self.initial)
 
     @property
     def pending(self) -> int:

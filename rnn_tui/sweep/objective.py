@@ -41,11 +41,13 @@ class Objective:
         if self.name == "val_loss":
             return float(result.summary.best_val_loss)
         from rnn_tui.core.evaluate import evaluate
-        from rnn_tui.systems import get_system
+        from rnn_tui.core.scoring import scoring
 
         cfg = result.config
-        lyapunov = get_system(cfg.system.name).lyapunov
-        ev = evaluate(result.model, result.prep, cfg.rollout.horizon, lyapunov, mode=cfg.rollout.mode, split="validation")
+        # the run's own scoring (horizon of ~25 Lyapunov times, threshold), as its summary scores the test split
+        sc = scoring(cfg, result.prep.traj.dt, truth=False)
+        ev = evaluate(result.model, result.prep, sc.horizon, sc.lyapunov, mode=cfg.rollout.mode, split="validation",
+                      threshold=sc.threshold)
         if ev is None or not ev.rmse_curve:
             return math.nan
         if self.name == "vpt":

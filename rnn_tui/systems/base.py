@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextvars
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable, Literal
 
 import numpy as np
 
 from rnn_tui.errors import UserError, closest
+from rnn_tui.systems import cache
 
 Kind = Literal["flow", "map", "field", "data"]
 MAX_STEPS = 10_000_000  # samples of one trajectory (80 MB a component in float64)
@@ -87,6 +89,10 @@ class System:
     period: float | None = None  # a characteristic period in time units, where one is known
     components: tuple[str, ...] = ()  # component names where fixed (empty for fields and CSV)
     phase: tuple[int, int] | None = None  # components for a phase portrait (e.g. x–z for Lorenz-63)
+    # For a system with a fixed-step scheme of its own (not integrate_flow): (params, steps, dt, seed)
+    # -> (the trajectory's values integrated a second, finer way, what that way is); systems/truth.py
+    # reads the valid ground-truth time off the two.
+    second_integration: Callable[[dict, int, float, int], tuple[np.ndarray, str]] | None = None
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -122,10 +128,18 @@ class System:
         if not (isinstance(dt, (int, float)) and math.isfinite(dt) and 0 < dt <= MAX_DT):
             raise UserError(f"dt must be a number in (0, {MAX_DT:g}], got {dt!r}")
         resolved = self.resolve(params)
+        use_cache = SHADOW.get() is None  # systems/truth.py needs the integration itself
+        if use_cache:
+            cached = cache.load(self.name, resolved, int(steps), float(dt), int(seed))
+            if cached is not None:
+                return cached
+        t0 = time.perf_counter()
         with np.errstate(all="ignore"):  # an overflow is reported below, in one line, not as warnings
             traj = self.generate(resolved, int(steps), float(dt), int(seed))
         if not np.all(np.isfinite(traj.values)):
             raise UserError(f"{self.name}: the trajectory is not finite with these parameters")
+        if use_cache:
+            cache.store(self.name, resolved, int(steps), float(dt), int(seed), traj, time.perf_counter() - t0)
         return traj
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from rnn_tui.errors import Stopped, check_stop
-from rnn_tui.models.esn.net import ESN
+from rnn_tui.models.esn.net import ESN, normal_equations
 from rnn_tui.models.stacked import StackedForecaster
 
 
@@ -28,8 +28,10 @@ class StackedESN(StackedForecaster):
         a = self.leak_rate
         return pre if a == 1.0 else (1 - a) * r + a * pre
 
-    def run_reservoir(self, x: torch.Tensor, r: torch.Tensor | None = None, stop=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Drive with x (K * B, T, D) from r (K, B, N), zeros if None: (states (K, B, T, N), last r)."""
+    def run_reservoir(self, x: torch.Tensor, r: torch.Tensor | None = None, stop=None,
+                      keep: bool = True) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Drive with x (K * B, T, D) from r (K, B, N), zeros if None: (states (K, B, T, N), last r);
+        keep=False keeps only the last r (states None)."""
         w, w_in, b = (self.stacked_buffer(n) for n in ("w", "w_in", "b"))
         k, steps, dim = self.k, x.shape[1], x.shape[2]
         batch = x.shape[0] // k
@@ -41,11 +43,15 @@ class StackedESN(StackedForecaster):
         for t in range(steps):
             check_stop(stop, t)
             r = self._leak(r, torch.tanh(torch.baddbmm(drive[:, :, t], r, w_t)))
-            states.append(r)
-        return torch.stack(states, dim=2), r
+            if keep:
+                states.append(r)
+        return (torch.stack(states, dim=2) if keep else None), r
 
     def features(self, r: torch.Tensor) -> torch.Tensor:
-        return torch.cat([r, r * r], dim=-1) if self.quadratic else r
+        return torch.cat(self.feature_parts(r), dim=-1)
+
+    def feature_parts(self, r: torch.Tensor) -> list[torch.Tensor]:
+        return [r, r * r] if self.quadratic else [r]
 
     def readout(self, r: torch.Tensor) -> torch.Tensor:
         """r (K, ..., N) -> (K, ..., D)."""
@@ -60,7 +66,7 @@ class StackedESN(StackedForecaster):
         return u + y if self.residual else y
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, r = self.run_reservoir(x)
+        _, r = self.run_reservoir(x, keep=False)
         return self._predict(r, x[:, -1])
 
     def forward_seq(self, x: torch.Tensor) -> torch.Tensor:
@@ -69,11 +75,11 @@ class StackedESN(StackedForecaster):
         return x + y if self.residual else y
 
     def warmup(self, x: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        _, r = self.run_reservoir(x)
+        _, r = self.run_reservoir(x, keep=False)
         return self._predict(r, x[:, -1]), r
 
     def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        _, r = self.run_reservoir(y.unsqueeze(1), state)
+        _, r = self.run_reservoir(y.unsqueeze(1), state, keep=False)
         return self._predict(r, y), r
 
     def num_params(self) -> int:
@@ -92,11 +98,8 @@ class StackedESN(StackedForecaster):
             return False
         states = states[:, 0, self.washout :]  # (K, T', N)
         target = (series[1:] - series[:-1] if self.residual else series[1:])[self.washout :].double()
-        feats = self.features(states.double())
-        a = torch.cat([feats, feats.new_ones(*feats.shape[:-1], 1)], dim=-1)  # (K, T', F + 1)
-        eye = torch.eye(a.shape[-1], dtype=a.dtype, device=a.device)
-        gram = a.transpose(1, 2) @ a + self.ridge * eye
-        rhs = a.transpose(1, 2) @ target  # (K, F + 1, D)
+        gram, rhs = normal_equations(self.feature_parts(states.double()), target)  # (K, F + 1, F + 1), (K, F + 1, D)
+        gram += self.ridge * torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
         try:
             sol = torch.linalg.solve(gram, rhs)
         except RuntimeError:  # a singular member: each on its own, as its own run would solve it

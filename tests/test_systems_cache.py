@@ -1,0 +1,105 @@
+"""The trajectory cache (systems/cache.py): a cached trajectory is the generated one bit for bit,
+its key covers everything that changes the numbers, and a damaged or unwritable cache costs only time."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from rnn_tui.systems import cache, get_system
+from rnn_tui.systems.truth import valid_time
+
+
+@pytest.fixture
+def counted(monkeypatch, tmp_path):
+    """Lorenz-63 with a generator that counts its calls, a fresh cache folder, every trajectory kept."""
+    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "MIN_SECONDS", 0.0)
+    lorenz = get_system("lorenz63")
+    calls = []
+
+    def generate(*args):
+        calls.append(args)
+        return lorenz.generate(*args)
+
+    return dataclasses.replace(lorenz, generate=generate), calls, tmp_path / "cache"
+
+
+def test_a_cached_trajectory_is_the_generated_one_and_is_not_made_twice(counted):
+    system, calls, where = counted
+    first = system.trajectory({}, 300, 0.01, seed=3)
+    again = system.trajectory({}, 300, 0.01, seed=3)
+    assert len(calls) == 1 and len(list(where.rglob("*.npz"))) == 1
+    assert np.array_equal(first.values, again.values) and np.array_equal(first.t, again.t)
+    assert (again.names, again.kind, again.dt, again.x) == (first.names, first.kind, first.dt, None)
+    # everything that changes the numbers is in the key
+    system.trajectory({}, 300, 0.01, seed=4)
+    system.trajectory({"rho": 30}, 300, 0.01, seed=3)
+    system.trajectory({}, 301, 0.01, seed=3)
+    system.trajectory({}, 300, 0.02, seed=3)
+    assert len(calls) == 5
+
+
+def test_a_field_keeps_its_grid(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path))
+    monkeypatch.setattr(cache, "MIN_SECONDS", 0.0)
+    ks = get_system("ks")
+    made = ks.trajectory({"spinup": 10.0}, 20, 0.25)
+    read = ks.trajectory({"spinup": 10.0}, 20, 0.25)
+    assert read.kind == "field" and np.array_equal(read.x, made.x) and np.array_equal(read.values, made.values)
+
+
+def test_a_damaged_file_is_made_again_and_an_unwritable_cache_is_skipped(counted, monkeypatch, tmp_path):
+    system, calls, where = counted
+    first = system.trajectory({}, 200, 0.01)
+    (path,) = where.rglob("*.npz")
+    path.write_bytes(b"not a numpy file")
+    again = system.trajectory({}, 200, 0.01)
+    assert len(calls) == 2 and np.array_equal(first.values, again.values)
+    assert system.trajectory({}, 200, 0.01) is not None and len(calls) == 2  # rewritten whole
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("RNN_TUI_CACHE", str(blocked))  # a folder that cannot be made
+    assert np.array_equal(system.trajectory({}, 200, 0.01).values, first.values) and len(calls) == 3
+
+
+def test_off_and_csv_and_quick_ones_are_not_kept(counted, monkeypatch, tmp_path):
+    system, calls, where = counted
+    monkeypatch.setenv("RNN_TUI_CACHE", "0")
+    system.trajectory({}, 200, 0.01)
+    system.trajectory({}, 200, 0.01)
+    assert len(calls) == 2 and not where.exists()
+    monkeypatch.setenv("RNN_TUI_CACHE", str(where))
+    monkeypatch.setattr(cache, "MIN_SECONDS", 60.0)
+    system.trajectory({}, 200, 0.01)
+    assert not list(where.rglob("*.npz"))
+    csv = tmp_path / "s.csv"
+    csv.write_text("a,b\n" + "".join(f"{i},{2 * i}\n" for i in range(10)))
+    monkeypatch.setattr(cache, "MIN_SECONDS", 0.0)
+    get_system("csv").trajectory({"path": str(csv)})
+    assert not list(where.rglob("*.npz"))
+
+
+def test_the_truth_time_still_integrates_twice(counted):
+    """The valid ground-truth time needs the integration itself (a second method beside it): the
+    cache is bypassed there, so the measurement is the same with a warm cache."""
+    from rnn_tui.systems import truth
+
+    lorenz = get_system("lorenz63")
+    lorenz.trajectory({}, 200, 0.01)
+    truth._pair.cache_clear()  # measured here, not remembered from an earlier test
+    v = valid_time(lorenz, {}, 0.01, 0.4)
+    assert v is not None and not v.censored
+
+
+def test_trim_drops_the_least_recently_used(tmp_path):
+    import os
+
+    for i, name in enumerate(("old", "mid", "new")):
+        p = tmp_path / f"{name}.npz"
+        p.write_bytes(b"x" * 100)
+        os.utime(p, (1000 + i, 1000 + i))
+    cache.trim(tmp_path, limit=250)
+    assert sorted(p.stem for p in tmp_path.glob("*.npz")) == ["mid", "new"]
