@@ -227,6 +227,16 @@ async def test_field_system_shows_hovmoller():
         assert hov.region.width > 100  # it leads, across both columns
 
 
+async def test_a_closed_form_run_says_how_long_its_fit_took():
+    app = make_app('model.arch="esn"', 'system.name="lorenz63"', "system.steps=600", "model.hidden_size=40",
+                   "model.washout=20", "train.seq_len=30", "rollout.horizon=40", "train.threads=1")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.status.state in ("finished", "failed"), timeout=60, what="the esn run")
+        assert app.status.state == "finished", app.status.text
+        assert app.status.note.startswith("readout fit ") and app.current.log.summary.fit_time_s > 0
+
+
 async def test_diverging_run_is_reported_and_the_app_stays_usable():
     app = make_app(*TINY, "train.lr=1e6", 'train.optimizer="sgd"')
     async with app.run_test(size=SIZE) as pilot:

@@ -103,3 +103,20 @@ def test_trim_drops_the_least_recently_used(tmp_path):
         os.utime(p, (1000 + i, 1000 + i))
     cache.trim(tmp_path, limit=250)
     assert sorted(p.stem for p in tmp_path.glob("*.npz")) == ["mid", "new"]
+
+
+def test_a_truth_time_is_measured_once_and_read_back(monkeypatch, tmp_path):
+    """The valid ground-truth time (two integrations of ~80 Lyapunov times) is kept per system,
+    parameters, dt and threshold: read back, it is the measured one; a damaged record is measured again."""
+    from rnn_tui.systems import truth
+
+    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path))
+    lorenz = get_system("lorenz63")
+    truth._pair.cache_clear()
+    measured = valid_time(lorenz, {}, 0.01, 0.4)
+    (record,) = (tmp_path / "truth").glob("*.json")
+    pairs = []
+    monkeypatch.setattr(truth, "_pair", lambda *a: pairs.append(a))  # were it measured again, it would be None
+    assert valid_time(lorenz, {}, 0.01, 0.4) == measured and pairs == []
+    record.write_text("{broken")
+    assert valid_time(lorenz, {}, 0.01, 0.4) is None and len(pairs) == 1

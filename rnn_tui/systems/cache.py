@@ -1,4 +1,4 @@
-"""A disk cache of generated trajectories: a Lorenz-63 preset integrates 60,000 samples at 1e-12
+"""A disk cache of generated trajectories (and of the valid ground-truth times measured on them): a Lorenz-63 preset integrates 60,000 samples at 1e-12
 tolerances (about 7 s) and a Kuramoto–Sivashinsky one spins up and steps ETDRK4 (seconds), the same
 numbers for every run, sweep trial and benchmark of that configuration. They are kept here once made.
 
@@ -102,6 +102,34 @@ def store(name: str, params: dict, steps: int, dt: float, seed: int, traj, secon
         trim(path.parent)
     except OSError as exc:
         log.warning("trajectory cache: cannot write %s (%s)", path, exc)
+
+
+def load_record(kind: str, k: str) -> dict | None:
+    """A small JSON record cached under `kind` (e.g. "truth": a valid ground-truth time), or None."""
+    where = folder()
+    if where is None:
+        return None
+    path = where / kind / f"{hashlib.sha256(k.encode()).hexdigest()[:32]}.json"
+    try:
+        record = json.loads(path.read_text())
+        return record["value"] if record.get("key") == k else None
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("cache: %s unreadable (%s); measuring again", path, exc)
+        return None
+
+
+def store_record(kind: str, k: str, value: dict) -> None:
+    where = folder()
+    if where is None:
+        return
+    path = where / kind / f"{hashlib.sha256(k.encode()).hexdigest()[:32]}.json"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda fh: json.dump({"key": k, "value": value}, fh))
+    except OSError as exc:
+        log.warning("cache: cannot write %s (%s)", path, exc)
 
 
 def trim(where: Path, limit: int = MAX_BYTES) -> None:
