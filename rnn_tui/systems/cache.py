@@ -1,6 +1,7 @@
-"""A disk cache of generated trajectories (and of the valid ground-truth times measured on them): a Lorenz-63 preset integrates 60,000 samples at 1e-12
-tolerances (about 7 s) and a Kuramoto–Sivashinsky one spins up and steps ETDRK4 (seconds), the same
-numbers for every run, sweep trial and benchmark of that configuration. They are kept here once made.
+"""A disk cache of generated trajectories, and of the valid ground-truth times measured on them. A
+Lorenz-63 preset integrates 60,000 samples at 1e-12 tolerances (about 7 s) and a Kuramoto–Sivashinsky
+one spins up and steps ETDRK4 (seconds): the same numbers for every run, sweep trial and benchmark of
+that configuration. They are kept here once made.
 
 The key is the system, its resolved parameters, steps, dt, seed and a hash of the systems' source
 code: any change to a generator makes a new key, so a cached trajectory is always what generating
@@ -59,8 +60,8 @@ def key(name: str, params: dict, steps: int, dt: float, seed: int) -> str:
                       sort_keys=True, default=str)
 
 
-def _path(where: Path, k: str) -> Path:
-    return where / "trajectories" / f"{hashlib.sha256(k.encode()).hexdigest()[:32]}.npz"
+def _path(where: Path, kind: str, k: str, suffix: str) -> Path:
+    return where / kind / f"{hashlib.sha256(k.encode()).hexdigest()[:32]}{suffix}"
 
 
 def load(name: str, params: dict, steps: int, dt: float, seed: int):
@@ -71,7 +72,7 @@ def load(name: str, params: dict, steps: int, dt: float, seed: int):
     if where is None or name in UNCACHED:
         return None
     k = key(name, params, steps, dt, seed)
-    path = _path(where, k)
+    path = _path(where, "trajectories", k, ".npz")
     try:
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
@@ -93,7 +94,7 @@ def store(name: str, params: dict, steps: int, dt: float, seed: int, traj, secon
     if where is None or name in UNCACHED or seconds < MIN_SECONDS:
         return
     k = key(name, params, steps, dt, seed)
-    path = _path(where, k)
+    path = _path(where, "trajectories", k, ".npz")
     meta = {"key": k, "names": list(traj.names), "kind": traj.kind, "dt": traj.dt, "has_x": traj.x is not None}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +110,7 @@ def load_record(kind: str, k: str) -> dict | None:
     where = folder()
     if where is None:
         return None
-    path = where / kind / f"{hashlib.sha256(k.encode()).hexdigest()[:32]}.json"
+    path = _path(where, kind, k, ".json")
     try:
         record = json.loads(path.read_text())
         return record["value"] if record.get("key") == k else None
@@ -124,7 +125,7 @@ def store_record(kind: str, k: str, value: dict) -> None:
     where = folder()
     if where is None:
         return
-    path = where / kind / f"{hashlib.sha256(k.encode()).hexdigest()[:32]}.json"
+    path = _path(where, kind, k, ".json")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda fh: json.dump({"key": k, "value": value}, fh))
