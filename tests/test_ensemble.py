@@ -118,7 +118,7 @@ def test_every_member_diverging_is_a_diverged_run():
     assert all(m.status == "diverged" for m in ens.summary.ensemble.members)
 
 
-def test_cli_run_writes_members_and_mean_and_cannot_be_resumed(tmp_path, capsys):
+def test_cli_run_writes_members_and_mean_and_goes_on_when_resumed(tmp_path, capsys):
     out = tmp_path / "run"
     code = cli_main(["train", "--preset", "lorenz63_rk4", "--out", str(out), "--set", "train.ensemble=3", "--set", "train.epochs=2",
                      "--set", "system.steps=600", "--set", "train.lbfgs_steps=0", "--set", "train.threads=1", "--set", "rollout.horizon=50"])
@@ -134,9 +134,11 @@ def test_cli_run_writes_members_and_mean_and_cannot_be_resumed(tmp_path, capsys)
     assert [len(r["members_train_loss"]) for r in rows] == [3, 3] and rows[-1]["train_loss"] == pytest.approx(np.median(rows[-1]["members_train_loss"]))
     model, cfg, _, _ = load_model(out / "model.pt")
     assert model.k == 3 and cfg.train.ensemble == 3
-    assert not (out / "state.pt").exists()
-    assert cli_main(["train", "--resume", str(out), "--set", "train.epochs=4"]) == 2
-    assert "cannot be resumed" in capsys.readouterr().err
+    assert (out / "state.pt").exists()
+    assert cli_main(["train", "--resume", str(out), "--set", "train.epochs=4", "--quiet"]) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3, 4] and all(len(r["members_train_loss"]) == 3 for r in rows)
+    assert [m["epochs_run"] for m in json.loads((out / "summary.json").read_text())["ensemble"]["members"]] == [4, 4, 4]
 
 
 @pytest.mark.parametrize("overrides,needle", [

@@ -27,6 +27,26 @@ def test_five_plus_five_epochs_equal_ten_in_one_go_to_the_last_digit(tmp_path, s
     assert a["steps"] == b["steps"] and a["epochs_run"] == b["epochs_run"] == 10 and a["rmse_at_steps"] == b["rmse_at_steps"]
 
 
+@pytest.mark.parametrize("schedule", ["none", "plateau"])
+def test_an_ensemble_resumed_equals_one_run_to_the_last_digit(tmp_path, schedule):
+    """Three members, 2 epochs then resumed to 4, against 4 in one go: every member's losses, its
+    steps and the mean forecast's scores agree to the last digit (plateau: each member's own schedule)."""
+    extra = ["--set", "train.ensemble=3", "--set", f"train.schedule={schedule}", "--set", "train.early_stop_patience=3"]
+    assert main(["train", *BASE, *extra, "--set", "train.epochs=4", "--out", str(tmp_path / "once")]) == 0
+    assert main(["train", *BASE, *extra, "--set", "train.epochs=2", "--out", str(tmp_path / "parts")]) == 0
+    assert main(["train", "--resume", str(tmp_path / "parts"), "--set", "train.epochs=4", "--quiet"]) == 0
+
+    def rows(folder):
+        return [(r["epoch"], r["members_train_loss"], r["members_val_loss"])
+                for r in map(json.loads, (folder / "metrics.jsonl").read_text().splitlines())]
+
+    once, parts = rows(tmp_path / "once"), rows(tmp_path / "parts")
+    assert [e for e, _, _ in parts] == [1, 2, 3, 4] and parts == once
+    a, b = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("once", "parts"))
+    assert a["rmse_at_steps"] == b["rmse_at_steps"] and a["steps"] == b["steps"]
+    assert [(m["steps"], m["best_val_loss"]) for m in a["ensemble"]["members"]] == [(m["steps"], m["best_val_loss"]) for m in b["ensemble"]["members"]]
+
+
 def test_resume_refuses_what_it_cannot_do(tmp_path, capsys):
     run = tmp_path / "r"
     assert main(["train", *BASE, "--set", "train.epochs=2", "--out", str(run)]) == 0

@@ -127,16 +127,17 @@ def load_state(folder: Path) -> dict:
     import torch
 
     from rnn_tui.core.resume import FORMAT
+    from rnn_tui.ensemble.resume import FORMAT as ENSEMBLE_FORMAT
 
     path = Path(folder) / "state.pt"
     if not path.is_file():
-        raise UserError(f"--resume {folder}: no state.pt there (a run of an ESN or an ensemble, one that crashed, or one written "
-                        "before resume existed): it cannot be resumed")
+        raise UserError(f"--resume {folder}: no state.pt there (a closed-form run such as an ESN, one that crashed, or one "
+                        "written before resume existed): it cannot be resumed")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file
         raise UserError(f"--resume {folder}: state.pt cannot be read ({type(exc).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not isinstance(state, dict) or state.get("format") not in (FORMAT, ENSEMBLE_FORMAT):
         raise UserError(f"--resume {folder}: state.pt is not an rnn-tui training state")
     return state
 

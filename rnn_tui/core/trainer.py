@@ -104,11 +104,9 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
     trainer = None
     try:
         if cfg.train.ensemble > 1:  # K members at once, batched (rnn_tui/ensemble/)
-            if resume is not None:
-                raise UserError("--resume: an ensemble run (train.ensemble > 1) cannot be resumed; start it again with more train.epochs")
             from rnn_tui.ensemble.trainer import EnsembleTrainer
 
-            trainer = EnsembleTrainer(cfg, on_event, control)
+            trainer = EnsembleTrainer(cfg, on_event, control, resume)
         else:
             trainer = Trainer(cfg, on_event, control, resume)
         return trainer.run()

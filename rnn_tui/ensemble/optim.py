@@ -36,6 +36,22 @@ class MemberOptimizer:
         else:
             self.buf: torch.Tensor | None = None
 
+    def state_dict(self) -> dict:
+        """The moments (or momentum buffer) and the step count (ensemble/resume.py)."""
+        names = {"adam": ("exp_avg", "exp_avg_sq"), "rmsprop": ("square_avg",)}.get(self.kind, ("buf",))
+        out = {n: getattr(self, n) for n in names}
+        return {"steps": self.steps, **{n: (v.clone() if v is not None else None) for n, v in out.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps = int(state["steps"])
+        for name, value in state.items():
+            if name == "steps":
+                continue
+            if value is None or getattr(self, name, None) is None:
+                setattr(self, name, value.clone() if value is not None else None)
+            else:
+                getattr(self, name).copy_(value)
+
     @torch.no_grad()
     def step(self, grad: torch.Tensor, lr: torch.Tensor) -> None:
         """One update from `grad` (K, P), finite in every row, with rates `lr` (K,)."""
@@ -81,6 +97,20 @@ class MemberSchedules:
         self.schedules = [Schedule(cfg, h, total_steps) for h in self.holders]
         for h in self.holders:
             h.step()  # no gradient, so nothing changes; torch's schedulers want a step before theirs
+
+    def state_dict(self) -> dict:
+        return {"holders": [h.state_dict() for h in self.holders],
+                "schedules": [s.sched.state_dict() if s.sched is not None else None for s in self.schedules]}
+
+    def load_state_dict(self, state: dict, total_steps: int) -> None:
+        """As it was; a cosine schedule is stretched over the new total, as a resumed run's is."""
+        for h, hs in zip(self.holders, state["holders"]):
+            h.load_state_dict(hs)
+        for s, ss in zip(self.schedules, state["schedules"]):
+            if s.sched is not None and ss is not None:
+                s.sched.load_state_dict(ss)
+                if hasattr(s.sched, "T_max"):
+                    s.sched.T_max = max(1, total_steps)
 
     def rates(self) -> list[float]:
         values = [float(h.param_groups[0]["lr"]) for h in self.holders]

@@ -7,7 +7,7 @@ The same events and result as core/trainer.py (it is called from `core.trainer.t
 epoch's losses are the median of the members still training, with every member's in
 `EpochEnd.members_*` (metrics.jsonl); the summary scores the mean forecast and lists every member.
 A member that diverges or stops early is frozen where its own run would have ended; the others go
-on. An ensemble cannot be resumed (no state.pt).
+on. A run that optimises writes a state.pt (ensemble/resume.py) that `--resume` goes on from.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from rnn_tui.core.optim import lbfgs_polish
 from rnn_tui.core.results import EnsembleResult, Evaluation, Forecast, Summary
 from rnn_tui.core.scoring import scoring
 from rnn_tui.core.trainer import RunResult, pick_device
+from rnn_tui.errors import UserError
 from rnn_tui.ensemble.forecast import evaluate_members, member_forecast
 from rnn_tui.ensemble.losses import member_losses, member_mean_losses
 from rnn_tui.ensemble.members import Member, median, run_status
@@ -44,7 +45,8 @@ log = logging.getLogger(__name__)
 class EnsembleTrainer:
     """One ensemble run. `__init__` sets up (data, K members, the batched step); `run` trains and scores."""
 
-    def __init__(self, cfg: Config, on_event: Callable[[ev.Event], None] | None, control: Control | None) -> None:
+    def __init__(self, cfg: Config, on_event: Callable[[ev.Event], None] | None, control: Control | None,
+                 resume: dict | None = None) -> None:
         self.cfg, self.emit, self.control = cfg, on_event or (lambda e: None), control or Control()
         self.wall0 = time.perf_counter()
         t = cfg.train
@@ -74,10 +76,10 @@ class EnsembleTrainer:
         self.steps_per_epoch = max(1, math.ceil(self.n_train / self.batch))
         self.mode = f"ensemble of {k}, " + ("batched" if self.trainable else "closed form")
         if self.trainable:
-            opt = MemberOptimizer(cfg, self.model.flat)
+            self.opt = MemberOptimizer(cfg, self.model.flat)
             seq_loss = t.seq_loss and t.rollout_steps == 1
             loss_fn = lambda starts: member_losses(self.model, prep, starts, prep.inputs, seq_loss)  # noqa: E731
-            self.stepper = MemberStep(self.model, opt, loss_fn, t.clip_grad_norm if t.clip_grad_norm > 0 else math.inf)
+            self.stepper = MemberStep(self.model, self.opt, loss_fn, t.clip_grad_norm if t.clip_grad_norm > 0 else math.inf)
             self.schedules = MemberSchedules(cfg, k, self.epochs * self.steps_per_epoch)
             # each member's order of the training windows, from its own seed (as its own run draws it)
             self.gens = [torch.Generator(device="cpu").manual_seed(t.seed + j) for j in range(k)]
@@ -85,6 +87,13 @@ class EnsembleTrainer:
         self.step = 0  # batched steps taken
         self.history: list[ev.EpochEnd] = []
         self.forecast: Forecast | None = None
+        self.first_epoch, self.earlier_train_s = 1, 0.0  # a resumed run goes on after its checkpoint
+        if resume is not None:
+            if not self.trainable:
+                raise UserError("--resume: a closed-form ensemble has nothing to go on with (its fit is one step)")
+            from rnn_tui.ensemble import resume as resume_mod
+
+            resume_mod.restore(self, resume)
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -93,9 +102,14 @@ class EnsembleTrainer:
                              self.steps_per_epoch if self.trainable else 0, self.mode,
                              self.claim.n if self.claim is not None else None, ensemble=self.k))
         log.info("training %d x %s/%s on %s", self.k, self.cfg.system.name, self.cfg.model.arch, self.device)
-        self.t0 = time.perf_counter()
+        self.t0 = time.perf_counter() - self.earlier_train_s  # a resumed run: its time so far counts
         self.model.train()
         cancelled = self._epochs()
+        state = None
+        if self.trainable and self.history:
+            from rnn_tui.ensemble import resume
+
+            state = resume.checkpoint(self)  # before the members still training are marked finished
         for j, m in enumerate(self.members):
             if m.training:
                 m.status = "cancelled" if cancelled else "finished"
@@ -106,12 +120,15 @@ class EnsembleTrainer:
         evaluation, members_eval, note = self._score(status)
         summary = self._summary(status, message, evaluation, members_eval, note)
         self.emit(ev.Finished(summary))
-        return RunResult(summary, self.cfg, self.model, self.prep, self.history, self.forecast, None)
+        return RunResult(summary, self.cfg, self.model, self.prep, self.history, self.forecast, state)
+
+    def train_seconds(self) -> float:
+        return time.perf_counter() - self.t0
 
     def _epochs(self) -> bool:
         """Train epoch after epoch until every member has stopped; True when cancelled."""
         patience = self.cfg.train.early_stop_patience
-        for epoch in range(1, self.epochs + 1):
+        for epoch in range(self.first_epoch, self.epochs + 1):
             e0 = time.perf_counter()
             cancelled = self._epoch(epoch) if self.trainable else not self._fit()
             trained = [m.training and bool(m.epoch_losses) for m in self.members]
