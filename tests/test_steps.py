@@ -2,7 +2,6 @@
 
 import math
 
-import pytest
 import torch
 
 from rnn_tui import config
@@ -61,13 +60,6 @@ def test_an_echo_state_network_trains_in_closed_form():
     assert result.status == "finished" and result.summary.steps == 0 and result.summary.epochs_run == 1
     assert result.summary.step_mode == "closed form" and result.history[0].grad_norms == ()
     assert result.history[0].train_loss < 1e-2  # the readout fits the one-step map
-    # the training loss comes from the fit's own driven states; the windows (each from a zero state
-    # and 200 warm-up steps) measure the same error, as the reservoir forgets its start
-    from rnn_tui.core.losses import mean_loss
-
-    model, prep = result.model, result.prep
-    assert result.history[0].train_loss == model.fit_loss
-    assert model.fit_loss == pytest.approx(mean_loss(model, prep, prep.train_starts, prep.inputs), rel=0.05)
     fit = result.summary.fit_time_s  # the fit alone, inside the training time
     assert fit is not None and 0 < fit <= result.summary.train_time_s
     assert result.summary.to_dict()["fit_time_s"] == fit and "readout fit" in describe(result.summary)

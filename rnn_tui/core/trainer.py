@@ -160,7 +160,7 @@ class Trainer:
         if not model.trainable:
             self.batch = self.n_train
             return ClosedFormRunner(lambda: model.fit_closed_form(prep.inputs[: prep.n_train], self.control.stop),
-                                    lambda: model.fit_loss if model.fit_loss is not None else mean_loss(model, prep, prep.train_starts, prep.inputs))
+                                    lambda: mean_loss(model, prep, prep.train_starts, prep.inputs))
         self.batch = min(t.batch_size, self.n_train)
         params = [p for p in model.parameters() if p.requires_grad]
         self.params = params

@@ -65,12 +65,6 @@ class Forecaster(nn.Module):
         window = torch.cat([state[:, 1:], y.unsqueeze(1)], dim=1)
         return self.forward(window), window
 
-    # A closed-form model may set this in fit_closed_form: the mean squared one-step error of the fit
-    # over the training split, in normalised units, from the states it already holds (the ESN: its
-    # whole driven run, where the windows would replay 200 warm-up steps each). None: the trainer
-    # measures the training loss over windows, as for every other model.
-    fit_loss: float | None = None
-
     def fit_closed_form(self, series: torch.Tensor, stop=None) -> bool:  # pragma: no cover - ESN, NG-RC only
         """For non-trainable models: fit the readout on a training series (T, D). Returns False,
         fitting nothing, when `stop` (a threading.Event) is set before the fit is done."""

@@ -199,10 +199,6 @@ class ESN(Forecaster):
         with torch.no_grad():
             self.readout_w.copy_(sol[:-1].T.to(self.readout_w.dtype))
             self.readout_b.copy_(sol[-1].to(self.readout_b.dtype))
-            # the training loss from the states at hand, by the readout as stored (in the model's dtype)
-            w = self.readout_w.double().split(parts[0].shape[-1], dim=1)
-            pred = self.readout_b.double() + sum(p @ wp.T for p, wp in zip(parts, w))
-            self.fit_loss = float(((pred - target.double()) ** 2).mean())
         return True
 
 
