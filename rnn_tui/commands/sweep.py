@@ -258,7 +258,7 @@ def progress_line(study, n: int) -> str:
 
     c = study_mod.counts(study.get_trials(deepcopy=False))
     line = (f"trials {c.done}/{n}: {c.complete} complete, {c.pruned} pruned, {c.diverged} diverged, "
-            f"{c.failed} failed, {c.running} running")
+            f"{c.failed_text()}, {c.running} running")
     best = study_mod.best(study)
     if best is not None:
         line += f" · best {best.value:.4g} (trial {best.number}: {_params(best.params)})"
@@ -294,7 +294,7 @@ def render(study, top: int) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
     better = "higher" if study.direction == study_mod.optuna_direction("maximize") else "lower"
     title = (f"study {study.study_name}: {c.done} trials ({c.complete} complete, {c.pruned} pruned, {c.diverged} diverged), "
-             f"{c.failed} failed, {c.running} running; {objective} on the validation split, {better} is better")
+             f"{c.failed_text()}, {c.running} running; {objective} on the validation split, {better} is better")
     if spec:
         title += f"\n  {spec.describe()}"
     more = len(rows) - len(shown)

@@ -126,6 +126,9 @@ def spec_of(study) -> Spec | None:
     return Spec(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(raw).items()})
 
 
+SURPLUS_REASON = "not needed"  # the reason trial.py gives a trial beyond the study's N places
+
+
 @dataclass
 class Counts:
     complete: int = 0
@@ -134,6 +137,11 @@ class Counts:
     failed: int = 0  # interrupted, killed or crashed: not counted, retried or sampled again
     running: int = 0
     waiting: int = 0  # retries queued
+    surplus: int = 0  # lost the race for the last place (trial.py): never trained, not a failure
+
+    def failed_text(self) -> str:
+        """'1 failed' (and ', 1 not needed' where a worker's last trial was not needed)."""
+        return f"{self.failed} failed" + (f", {self.surplus} not needed" if self.surplus else "")
 
     @property
     def done(self) -> int:
@@ -152,6 +160,8 @@ def counts(trials) -> Counts:
         elif t.state == TrialState.FAIL:
             if t.user_attrs.get("diverged"):
                 c.diverged += 1
+            elif str(t.user_attrs.get("reason", "")).startswith(SURPLUS_REASON):
+                c.surplus += 1
             else:
                 c.failed += 1
         elif t.state == TrialState.RUNNING:

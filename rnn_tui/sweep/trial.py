@@ -68,7 +68,9 @@ def run_trial(trial, job: Job, control) -> float:
     trial.set_user_attr("host", socket.gethostname())
     trial.set_user_attr("pid", os.getpid())
     if is_surplus(trial.study, trial.number, job.n_trials):
-        trial.set_user_attr("reason", "not needed: the study already had its trials")
+        from rnn_tui.sweep.study import SURPLUS_REASON
+
+        trial.set_user_attr("reason", f"{SURPLUS_REASON}: the study already had its trials")
         raise Surplus
     params = [space.parse(p) for p in job.params]
     values = {p.key: p.suggest(trial) for p in params}

@@ -389,7 +389,8 @@ class RunsScreen(Screen):
         table = self.table
         current = self._highlighted()
         table.clear()
-        for r in self._sorted():
+        shown = self._sorted()
+        for r in shown:
             bad = r.status in ("unreadable", "running")
             style = "dim" if bad else ""
             cells = [Text(MARK if r.id in self.marked else " ", style="bold")]
@@ -397,7 +398,7 @@ class RunsScreen(Screen):
                 value = r.reason if bad and name == "params" else cell(r, name)
                 cells.append(Text(value, style=style))
             table.add_row(*cells, key=r.id)
-        if current is not None and current.id in {r.id for r in self.rows}:
+        if current is not None and current.id in {r.id for r in shown}:  # a study's view leaves other runs out
             table.move_cursor(row=table.get_row_index(current.id))
         best = "best first" if self.sort_key in library.LOWER_IS_BETTER else ("newest first" if self.sort_key == "when" else "")
         if self.study:
