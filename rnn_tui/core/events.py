@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnn_tui.core.results import Forecast, Summary
+from rnn_tui.work import Progress  # a long phase outside the epochs (integration, a reservoir's drive, a readout's solve, scoring)
 
 
 @dataclass(frozen=True)
@@ -85,4 +86,4 @@ class Finished:
         return self.summary.message
 
 
-Event = Started | EpochEnd | ForecastReady | Finished
+Event = Started | EpochEnd | ForecastReady | Finished | Progress
