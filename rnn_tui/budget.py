@@ -13,12 +13,9 @@ LIMIT_FRACTION = 0.5  # of the machine's physical memory
 EVAL_STARTS = 200  # free runs scored at the end (core/evaluate.py: MAX_STARTS)
 EVAL_WINDOWS = 1024  # windows per chunk of a validation pass (core/losses.py)
 
-# The setting to lower when a part is too large.
-FIELD = {"data": "system.steps", "model": "model.hidden_size", "batch": "train.batch_size",
-         "fit": "system.steps", "evaluation": "rollout.horizon"}
-# Where an architecture's size is another setting: (arch, part) -> the setting to lower. NG-RC's
-# readout and fit grow with its feature count (k delayed copies, their monomials), not the steps.
-ARCH_FIELD = {("convlstm", "model"): "model.filters", ("ngrc", "model"): "model.delays", ("ngrc", "fit"): "model.delays"}
+# The setting to lower when a part is too large (the model's own size setting, and any part its
+# architecture says otherwise of, come from the architecture: ArchConfig.budget_key).
+FIELD = {"data": "system.steps", "batch": "train.batch_size", "fit": "system.steps", "evaluation": "rollout.horizon"}
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ def check(cfg, source: str = "configuration") -> None:
     if est.total <= limit:
         return
     part = est.largest
-    field = ARCH_FIELD.get((cfg.model.arch, part), FIELD[part])
+    field = cfg.model.budget_key(part) or FIELD[part]
     if cfg.train.ensemble > 1 and estimate(cfg, members=1).total <= limit:
         field = "train.ensemble"  # one member would fit: fewer members is the change to make
     raise UserError(

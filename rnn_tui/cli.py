@@ -10,25 +10,11 @@ import importlib
 import sys
 
 from rnn_tui import __version__
+from rnn_tui.commands.options import add_run_options
 from rnn_tui.errors import UserError
 
 # Sub-command modules under rnn_tui.commands, imported only when their parser is built.
 COMMANDS = ("data", "train", "runs", "presets", "bench", "sweep", "serve")
-
-
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    """--preset / --config / --set, shared by the app and `rnn-tui train`."""
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--preset", metavar="NAME", help="load a shipped preset (see `rnn-tui presets`)")
-    src.add_argument("--config", metavar="FILE.toml", help="load a configuration file (e.g. a run's config.toml)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one setting with a dotted key, e.g. --set train.lr=3e-3 --set system.params.rho=28",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -319,11 +319,13 @@ def check_value(key: str, value: Any, arch: str = DEFAULT_ARCH) -> Any:
 # Building from dictionaries (TOML)
 
 
-def from_dict(data: dict, source: str = "configuration", strict: bool = True) -> Config:
+def from_dict(data: dict, source: str = "configuration", strict: bool = True, check: bool = True) -> Config:
     """Build a Config from nested dicts (e.g. parsed TOML), rejecting unknown keys by name.
 
     strict=False is for reading a run's own saved configuration: model keys that the chosen
-    architecture does not take (rnn-tui 0.1 wrote all of them) are dropped instead of refused."""
+    architecture does not take (rnn-tui 0.1 wrote all of them) are dropped instead of refused.
+    check=False skips the checks across settings (`validate`: the system, the memory estimate), for
+    reading a run that is what it was."""
     if not isinstance(data, dict):
         raise UserError(f"{source}: a configuration must be a table of sections, got {data!r}")
     for name in data:
@@ -339,13 +341,14 @@ def from_dict(data: dict, source: str = "configuration", strict: bool = True) ->
         takes = registry.ARCHS[arch].model_fields
         model = {k: v for k, v in model.items() if k in takes or k not in MODEL_KEYS}
     system = data.get("system", {}).get("name", SystemConfig.model_fields["name"].default)
-    if known and isinstance(system, str):
+    if known and isinstance(system, str) and check:
         _check_arch_fits_system(arch, system, source)  # before the keys: a wrong pair is the bigger news
     try:
         cfg = Config.model_validate({**data, "model": model})
     except ValidationError as exc:
         raise _user_error(exc, source, arch) from None
-    validate(cfg, source)
+    if check:
+        validate(cfg, source)
     return cfg
 
 

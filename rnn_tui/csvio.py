@@ -32,6 +32,26 @@ def read_series(path, columns=None) -> tuple[np.ndarray | None, np.ndarray, tupl
     data rows, a row with the wrong number of cells, a cell that is not a number or not finite,
     an unknown name in `columns`, no data column, and times that do not increase.
     """
+    rows = _rows(path)
+    header = _header(path, rows)
+    data = rows[1:]
+    if len(data) < 2:
+        raise UserError(f"{path}: needs at least 2 rows of data, found {len(data)}")
+    time_col = next((i for i, name in enumerate(header) if name.lower() == "t"), None)
+    wanted = _wanted(path, header, time_col, columns)
+    table = _numbers(path, header, data)
+    t = None
+    if time_col is not None:
+        t = table[:, time_col].copy()
+        bad = np.flatnonzero(np.diff(t) <= 0)
+        if bad.size:
+            r = int(bad[0]) + 2
+            raise UserError(f"{path}: row {r} (line {data[r - 1][0]}), column {header[time_col]!r}: times must increase")
+    return t, np.ascontiguousarray(table[:, [header.index(name) for name in wanted]]), tuple(wanted)
+
+
+def _rows(path) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of the file with their line numbers."""
     p = Path(path)
     if not p.exists():
         raise UserError(f"{path}: no such file")
@@ -46,6 +66,10 @@ def read_series(path, columns=None) -> tuple[np.ndarray | None, np.ndarray, tupl
         raise UserError(f"{path}: cannot read it: {getattr(exc, 'strerror', None) or exc}") from None
     if not rows:
         raise UserError(f"{path}: the file is empty (expected a header row, e.g. t,x, then rows of numbers)")
+    return rows
+
+
+def _header(path, rows) -> list[str]:
     header = [c.strip() for c in rows[0][1]]
     if all(_is_number(c) for c in header):
         raise UserError(f"{path}: the first row must name the columns (e.g. t,x), found numbers")
@@ -54,11 +78,11 @@ def read_series(path, columns=None) -> tuple[np.ndarray | None, np.ndarray, tupl
             raise UserError(f"{path}: column {i + 1} of the header has no name")
         if name in header[:i]:
             raise UserError(f"{path}: the header names column {name!r} twice")
-    data = rows[1:]
-    if len(data) < 2:
-        raise UserError(f"{path}: needs at least 2 rows of data, found {len(data)}")
+    return header
 
-    time_col = next((i for i, name in enumerate(header) if name.lower() == "t"), None)
+
+def _wanted(path, header: list[str], time_col: int | None, columns) -> list[str]:
+    """The data columns asked for (all but the time column by default), checked against the header."""
     available = [name for i, name in enumerate(header) if i != time_col]
     if columns:
         wanted = [c.strip() for c in (columns.split(",") if isinstance(columns, str) else columns)]
@@ -71,8 +95,11 @@ def read_series(path, columns=None) -> tuple[np.ndarray | None, np.ndarray, tupl
         wanted = available
     if not wanted:
         raise UserError(f"{path}: no data columns besides the time column {header[time_col]!r}")
-    picks = [header.index(name) for name in wanted]
+    return wanted
 
+
+def _numbers(path, header: list[str], data) -> np.ndarray:
+    """Every cell as a finite float: (rows, columns)."""
     table = np.empty((len(data), len(header)), dtype=np.float64)
     for r, (line, row) in enumerate(data, start=1):
         if len(row) != len(header):
@@ -85,16 +112,7 @@ def read_series(path, columns=None) -> tuple[np.ndarray | None, np.ndarray, tupl
             if not math.isfinite(value):
                 raise UserError(f"{path}: row {r} (line {line}), column {header[j]!r}: {cell.strip()!r} is not finite")
             table[r - 1, j] = value
-
-    t = None
-    if time_col is not None:
-        t = table[:, time_col].copy()
-        steps = np.diff(t)
-        bad = np.flatnonzero(steps <= 0)
-        if bad.size:
-            r = int(bad[0]) + 2
-            raise UserError(f"{path}: row {r} (line {data[r - 1][0]}), column {header[time_col]!r}: times must increase")
-    return t, np.ascontiguousarray(table[:, picks]), tuple(wanted)
+    return table
 
 
 def format_row(values) -> str:

@@ -87,5 +87,9 @@ class Work:
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
+    def is_set(self) -> bool:
+        """As threading.Event's: a Work can be passed where a loop looks at a bare stop flag."""
+        return self.stopped
+
 
 IDLE = Work()  # no stop flag, nobody listening

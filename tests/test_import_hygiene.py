@@ -10,7 +10,6 @@ CORE = [
     "rnn_tui.systems",
     "rnn_tui.core.data",
     "rnn_tui.core.trainer",
-    "rnn_tui.ensemble.trainer",
     "rnn_tui.core.rollout",
     "rnn_tui.core.metrics",
     "rnn_tui.core.evaluate",

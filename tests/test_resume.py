@@ -64,3 +64,29 @@ def test_resume_refuses_what_it_cannot_do(tmp_path, capsys):
     assert main(["train", "--resume", str(run), "--set", "train.epochs=4"]) == 2
     assert "no state.pt" in capsys.readouterr().err
     assert len(_losses(run)) == 2  # nothing was written to the run
+
+
+@pytest.mark.parametrize("kind", ["single", "ensemble"])
+def test_a_state_written_before_the_trainers_were_one_still_resumes(tmp_path, kind):
+    """tests/data/old_state/: two epochs of a small Lorenz-63 LSTM (one model, and an ensemble of 2)
+    written by rnn-tui before state-2 (the formats rnn-tui/state-1 and rnn-tui/ensemble-state-1, with
+    early stopping's best weights); resumed to 4, they equal 4 epochs in one go to the last digit."""
+    import shutil
+    from pathlib import Path
+
+    import torch
+
+    old = tmp_path / "old"
+    shutil.copytree(Path(__file__).parent / "data" / "old_state" / kind, old)
+    fmt = torch.load(old / "state.pt", weights_only=True)["format"]
+    assert fmt == ("rnn-tui/state-1" if kind == "single" else "rnn-tui/ensemble-state-1")
+    assert main(["train", "--resume", str(old), "--set", "train.epochs=4", "--quiet"]) == 0
+    assert main(["train", "--config", str(old / "config.toml"), "--set", "train.epochs=4", "--out", str(tmp_path / "once"), "--quiet"]) == 0
+    key = "members_train_loss" if kind == "ensemble" else "train_loss"
+
+    def rows(folder):
+        return [(r["epoch"], r[key], r["val_loss"]) for r in map(json.loads, (folder / "metrics.jsonl").read_text().splitlines())]
+
+    assert rows(old) == rows(tmp_path / "once") and len(rows(old)) == 4
+    a, b = (json.loads((d / "summary.json").read_text()) for d in (old, tmp_path / "once"))
+    assert a["rmse_at_steps"] == b["rmse_at_steps"] and a["steps"] == b["steps"] and a["best_val_loss"] == b["best_val_loss"]

@@ -104,7 +104,7 @@ async def test_runs_screen_lists_and_overlays_two_runs(two_lorenz_runs):
 
 
 def COLUMN(name: str) -> int:
-    from rnn_tui.commands.runs import COLUMNS
+    from rnn_tui.core.library import COLUMNS
 
     return 1 + [n for n, _ in COLUMNS].index(name)
 

@@ -23,12 +23,14 @@ def test_eager_runner_reports_each_step_and_refuses_a_nan_one():
     assert runner.mode == "eager (not on CUDA)" and runner.optimises
     runner.step(torch.arange(8))
     assert runner.pending == 1
-    done, bad = runner.drain()
+    out = runner.drain()
+    (done,), bad = out.steps, out.bad.get(0)
     assert bad is None and len(done) == 1 and done[0].loss > 0 and done[0].grad_norm > 0 and runner.pending == 0
     before = [p.detach().clone() for p in params]
     runner.loss_fn = lambda s: loss(s) * float("nan")
     runner.step(torch.arange(8))
-    done, bad = runner.drain()
+    out = runner.drain()
+    (done,), bad = out.steps, out.bad.get(0)
     assert done == [] and bad.what == "loss" and not bad.undone
     assert all(torch.equal(p.detach(), b) for p, b in zip(params, before))  # no step taken
 
@@ -41,15 +43,16 @@ def test_graph_runner_without_capture_queues_full_batches_and_takes_a_short_one_
     runner.step(torch.arange(8, 16))
     assert runner.mode == "cuda-graph" and runner.pending == 2
     runner.step(torch.arange(4))  # a short batch: the queued ones are read first, in order
-    done, bad = runner.drain()
+    out = runner.drain()
+    (done,), bad = out.steps, out.bad.get(0)
     assert bad is None and len(done) == 3 and all(math.isfinite(s.loss) for s in done)
 
 
 def test_closed_form_runner_is_one_fit_that_is_not_an_optimisation_step():
     calls = []
-    runner = ClosedFormRunner(lambda: calls.append("fit") or True, lambda: 0.5)
+    runner = ClosedFormRunner(lambda: calls.append("fit") or True, lambda: [0.5])
     runner.step(torch.arange(3))
-    assert calls == ["fit"] and not runner.optimises and runner.drain()[0][0].loss == 0.5
+    assert calls == ["fit"] and not runner.optimises and runner.drain().steps[0][0].loss == 0.5
 
 
 def test_an_echo_state_network_trains_in_closed_form():
@@ -98,5 +101,6 @@ def test_graph_runner_trains_eagerly_with_the_reason_when_the_self_check_fails(m
     assert runner.mode.startswith("eager (capture self-check failed: the weights after the first step differ")
     assert runner.graphed is None
     runner.step(torch.arange(8, 16))
-    done, bad = runner.drain()
+    out = runner.drain()
+    (done,), bad = out.steps, out.bad.get(0)
     assert bad is None and len(done) == 2 and all(math.isfinite(s.loss) for s in done)

@@ -203,7 +203,7 @@ def test_cuda_graph_path_falls_back_cleanly_without_cuda():
 
 
 def test_grad_norm_matches_torch_clip_and_clips():
-    from rnn_tui.core.trainer import grad_norm
+    from rnn_tui.core.optim import grad_norm
 
     torch.manual_seed(0)
     p = [torch.nn.Parameter(torch.randn(5)), torch.nn.Parameter(torch.randn(3, 2))]
@@ -361,14 +361,14 @@ def _validation_losses(monkeypatch, values):
     """Make the trainer's validation losses `values`, epoch by epoch (training is real)."""
     from rnn_tui.core import trainer as tr
 
-    original, it = tr.mean_loss, iter(values)
+    original, it = tr.mean_losses, iter(values)
 
     def fake(model, prep, starts, series, *a, **k):
         if starts is prep.val_starts:
-            return next(it)
+            return np.array([next(it)])
         return original(model, prep, starts, series, *a, **k)
 
-    monkeypatch.setattr(tr, "mean_loss", fake)
+    monkeypatch.setattr(tr, "mean_losses", fake)
 
 
 def test_early_stopping_ends_after_patience_epochs_without_a_better_validation_loss(monkeypatch):

@@ -3,6 +3,7 @@ one run on this machine, every figure given as a ratio to the reference measured
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import subprocess
@@ -91,14 +92,11 @@ def measure_ours(cfg) -> dict:
     return _rate(seen)
 
 
-def measure_app(cfg) -> dict | None:
-    """Throughput with the app on screen: a headless Pilot of the real app, plots updating. None
-    where textual is not installed (the GPU machines)."""
-    try:
-        from rnn_tui.tui.bench_hook import run_in_app
-    except ImportError:
-        return None
-    seen = run_in_app(cfg)
+def measure_app(hooks: str, cfg) -> dict | None:
+    """Throughput with the app on screen, through the app's own bench hooks (`hooks`: the module
+    that has `run_in_app(cfg) -> events`, named by the front end that runs the bench, so that the
+    bench knows nothing of the screen). None where it cannot run (no textual on the GPU machines)."""
+    seen = importlib.import_module(hooks).run_in_app(cfg)
     return _rate(seen) if seen else None
 
 
@@ -126,9 +124,8 @@ def measure_separate(cfg) -> dict:
     return {"member_steps_per_s": steps / seconds, "member_steps": steps, "members": k}
 
 
-MEASURES = {"reference": measure_reference, "ours": measure_ours, "app": measure_app,
-            "batched": measure_batched, "separate": measure_separate}
-__all__ = ["MEASURES", "config", "tta_reference", "tta_ours"]  # what in_fresh_process calls
+MEASURES = {"reference": measure_reference, "ours": measure_ours, "batched": measure_batched, "separate": measure_separate}
+__all__ = ["MEASURES", "config", "measure_app", "tta_reference", "tta_ours"]  # what in_fresh_process calls
 
 
 def in_fresh_process(call: str, optional: bool = False):
@@ -149,15 +146,19 @@ def in_fresh_process(call: str, optional: bool = False):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def measure_fresh(what: str, cfg) -> dict | None:
-    """`MEASURES[what](cfg)` in a fresh interpreter (None where the app could not run)."""
+def measure_fresh(what: str, cfg, hooks: str | None = None) -> dict | None:
+    """`MEASURES[what](cfg)` in a fresh interpreter; what = "app": measure_app through `hooks` (None
+    where the app could not run)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "config.toml")
         with open(path, "w") as fh:
             fh.write(config.dumps(cfg))
-        return in_fresh_process(f"MEASURES[{what!r}](config.load(config={path!r}))", optional=what == "app")
+        load = f"config.load(config={path!r})"
+        if what == "app":
+            return in_fresh_process(f"measure_app({hooks!r}, {load})", optional=True)
+        return in_fresh_process(f"MEASURES[{what!r}]({load})")
 
 
 def _tta_overrides(quick: bool) -> tuple[list[str], int]:
@@ -245,30 +246,23 @@ def rollout_speed(steps: int, seq_len: int = 20) -> dict:
             "speedup": refeed / carried}
 
 
-def startup(quick: bool) -> dict:
-    """`rnn-tui --help` (a fresh interpreter each time; best of 3) and the app's first frame."""
+def startup(quick: bool, app_hooks: str | None = None) -> dict:
+    """`rnn-tui --help` (a fresh interpreter each time; best of 3) and the app's first frame (through
+    the app's bench hooks, in a fresh interpreter; None without them)."""
     times = []
     for _ in range(1 if quick else 3):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "rnn_tui", "--help"], capture_output=True, check=True)
         times.append(time.perf_counter() - t0)
     out = {"help_s": min(times), "first_frame_s": None}
-    code = (
-        "import time, asyncio; t0 = time.perf_counter()\n"
-        "from rnn_tui.tui.app import RnnTuiApp\n"
-        "async def main():\n"
-        "    app = RnnTuiApp()\n"
-        "    async with app.run_test(size=(160, 50)) as pilot:\n"
-        "        await pilot.pause()\n"
-        "        print(time.perf_counter() - t0)\n"
-        "asyncio.run(main())\n"
-    )
-    try:
-        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-        if p.returncode == 0:
-            out["first_frame_s"] = float(p.stdout.strip().splitlines()[-1])
-    except (subprocess.TimeoutExpired, ValueError, IndexError):
-        pass
+    if app_hooks:
+        code = f"import importlib\nprint(importlib.import_module({app_hooks!r}).first_frame())\n"
+        try:
+            p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+            if p.returncode == 0:
+                out["first_frame_s"] = float(p.stdout.strip().splitlines()[-1])
+        except (subprocess.TimeoutExpired, ValueError, IndexError):
+            pass
     return out
 
 
@@ -280,8 +274,10 @@ def machine() -> dict:
     return info
 
 
-def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dict:
-    """Every figure of the table; throughput figures are the best of interleaved rounds."""
+def run(device: str = "auto", quick: bool = False, app_hooks: str | None = None) -> dict:
+    """Every figure of the table; throughput figures are the best of interleaved rounds. `app_hooks`
+    names the module with the app's bench hooks (`run_in_app`, `first_frame`): the app rows are
+    measured through it, and left out where it is None."""
     dev = str(pick_device(device))
     out = {"device": dev, "machine": machine(), "quick": quick, "cases": []}
     rounds = 1 if quick else 2  # interleaved rounds, best of each: shared machines are noisy
@@ -292,7 +288,7 @@ def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dic
         for _ in range(rounds):
             refs.append(measure_fresh("reference", _cfg(case, "cpu")))
             ourss.append(measure_fresh("ours", cfg))
-            apps.append(measure_fresh("app", cfg) if with_app else None)
+            apps.append(measure_fresh("app", cfg, app_hooks) if app_hooks else None)
         ref, ours, app = best(refs), best(ourss), best(apps)
         out["cases"].append({
             "name": case.name,
@@ -308,7 +304,7 @@ def run(device: str = "auto", quick: bool = False, with_app: bool = True) -> dic
     k = 4 if quick else ENSEMBLE
     out["many_at_once"] = [many_at_once(case, dev, k, rounds, fresh=not quick) for case in ensemble_cases(quick)]
     out["rollout"] = rollout_speed(500 if quick else 10_000)
-    out["startup"] = startup(quick)
+    out["startup"] = startup(quick, app_hooks)
     return out
 
 

@@ -38,6 +38,13 @@ def _write_json(path: str | None, data: dict) -> None:
         write_json(Path(path), data)
 
 
+def _app_hooks() -> str | None:
+    """The module with the app's bench hooks, where the app can run here (textual installed)."""
+    import importlib.util
+
+    return "rnn_tui.tui.bench_hook" if importlib.util.find_spec("textual") is not None else None
+
+
 def run_speed(args) -> int:
     import torch
 
@@ -46,7 +53,7 @@ def run_speed(args) -> int:
 
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UserError("bench speed --device cuda: no CUDA device is available here; use --device cpu or auto")
-    res = speed.run(args.device, quick=args.quick, with_app=not args.no_app)
+    res = speed.run(args.device, quick=args.quick, app_hooks=None if args.no_app else _app_hooks())
     print(speed.table(res))
     _write_json(args.json, res)
     return 0

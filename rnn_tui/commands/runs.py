@@ -29,27 +29,9 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-COLUMNS = (("id", "id"), ("when", "when"), ("system", "system"), ("arch", "arch"), ("params", "params"), ("study", "study"),
-           ("trial", "trial"), ("status", "status"),
-           ("epochs", "epochs"), ("train_s", "train s"), ("best_val", "best val"), ("rmse_1", "rmse@1"), ("rmse_4", "rmse@4"),
-           ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"))
-
-
-def _cell(v) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.3e}"
-    return str(v)
-
-
-def cell(row, name: str) -> str:
-    """One cell of a run's row; a horizon-limited VPT is a lower bound and reads "≥ 4.53"."""
-    text = _cell(getattr(row, name))
-    return f"≥{text}" if name == "vpt" and row.vpt is not None and row.vpt_bound else text
-
-
 def table(rows, columns=None) -> str:
+    from rnn_tui.core.library import COLUMNS, cell
+
     if columns is None:  # the sweep columns only where some run is a trial
         columns = COLUMNS if any(r.study for r in rows) else tuple(c for c in COLUMNS if c[0] not in ("study", "trial"))
     cells = [[label for _, label in columns]] + [[cell(r, name) for name, _ in columns] for r in rows]
@@ -59,6 +41,7 @@ def table(rows, columns=None) -> str:
 
 def compare(rows) -> str:
     from rnn_tui.core import library
+    from rnn_tui.core.library import COLUMNS, cell
 
     grid = [["run", *(r.id for r in rows)]]
     for name, label in COLUMNS[1:]:

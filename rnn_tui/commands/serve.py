@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 
 from rnn_tui.errors import UserError
+from rnn_tui.commands.options import add_run_options
 
 MAX_SESSIONS = 64  # each session is a Python process with torch and a training run
 
 
 def register(sub) -> None:
-    from rnn_tui.cli import add_run_options
-
     p = sub.add_parser(
         "serve",
         help="serve the app to web browsers (each tab its own app)",

@@ -14,13 +14,12 @@ import time
 from pathlib import Path
 
 from rnn_tui.errors import UserError
+from rnn_tui.commands.options import add_run_options
 
 HEARTBEAT_S = 10
 
 
 def register(sub) -> None:
-    from rnn_tui.cli import add_run_options
-
     p = sub.add_parser(
         "sweep",
         help="search hyperparameters (Optuna); each trial is a run in the run library",

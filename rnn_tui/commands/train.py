@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 
 from rnn_tui.errors import UserError
+from rnn_tui.commands.options import add_run_options
 
 EXIT = {"finished": 0, "diverged": 3, "cancelled": 130}
 
 
 def register(sub) -> None:
-    from rnn_tui.cli import add_run_options
-
     p = sub.add_parser(
         "train",
         help="train headless from a preset or a config file",

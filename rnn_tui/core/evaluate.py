@@ -10,7 +10,7 @@ from rnn_tui.core import metrics
 from rnn_tui.core.data import Prepared, gather_windows
 from rnn_tui.core.results import VPT, Evaluation, Spread
 from rnn_tui.errors import Stopped
-from rnn_tui.core.rollout import free_run
+from rnn_tui.core.rollout import free_run, mean_of
 
 MAX_STARTS = 200
 MIN_STARTS = 100
@@ -62,24 +62,35 @@ def score(pred: np.ndarray, prep: Prepared, first: np.ndarray, split: str, lyapu
 
 def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 100, mode: str = "auto",
              stop=None, split: str = "auto", threshold: float = metrics.VPT_THRESHOLD,
-             truth_time: float | None = None) -> Evaluation | None:
+             truth_time: float | None = None, use: np.ndarray | None = None) -> Evaluation | None:
     """Free-running forecasts from up to MAX_STARTS starts in the held-out split; errors in data units.
     None when `stop` (a threading.Event) is set between chunks of starts (stop means stop).
-    split="validation" scores the validation split (what a sweep may choose settings on)."""
-    L = prep.seq_len
+    split="validation" scores the validation split (what a sweep may choose settings on). For K > 1
+    members, the members' mean forecast (over `use`) is scored."""
+    out = evaluate_members(model, prep, horizon, lyapunov, chunk, mode, stop, split, threshold, truth_time, use)
+    return None if out is None else out[0]
+
+
+def evaluate_members(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 100, mode: str = "auto",
+                     stop=None, split: str = "auto", threshold: float = metrics.VPT_THRESHOLD,
+                     truth_time: float | None = None, use: np.ndarray | None = None) -> tuple[Evaluation, list[Evaluation]] | None:
+    """(the mean forecast's Evaluation, each member's) from the same starts, for K >= 1 members (one
+    model: its own Evaluation and no member list). None when stopped."""
+    L, k = prep.seq_len, model.k
     split, first, H = plan(prep, horizon, split)
-    if split is None:
-        return Evaluation(None)
-    if len(first) == 0:
-        return Evaluation(split)
-    preds = []
+    if split is None or len(first) == 0:
+        empty = Evaluation(split)
+        return empty, [empty] * k if k > 1 else []
+    parts = []
     for i in range(0, len(first), chunk):
         if stop is not None and stop.is_set():
             return None
         starts = torch.as_tensor(first[i : i + chunk] - L, device=prep.clean.device)
+        windows = model.tile(gather_windows(prep.clean, starts, L))
         try:
-            preds.append(free_run(model, gather_windows(prep.clean, starts, L), H, mode, stop).double().cpu().numpy())
+            parts.append(model.split_members(free_run(model, windows, H, mode, stop)).double().cpu().numpy())
         except Stopped:
             return None
-    pred = prep.denormalise(np.concatenate(preds, axis=0))  # (S, H, D)
-    return score(pred, prep, first, split, lyapunov, threshold, truth_time)
+    preds = prep.denormalise(np.concatenate(parts, axis=1))  # (K, S, H, D)
+    members = [score(preds[j], prep, first, split, lyapunov, threshold, truth_time) for j in range(k)] if k > 1 else []
+    return score(mean_of(preds, use), prep, first, split, lyapunov, threshold, truth_time), members

@@ -1,5 +1,6 @@
 """The run library: every run folder under a runs folder (`./runs`, `--runs DIR` or $RNN_TUI_RUNS),
-read back as one row each for listing, sorting and comparing. Folders that are not runs, half-written
+read back (through core/runio's typed readers) as one row each for listing, sorting and comparing,
+and the rows' cells as the CLI and the Runs screen show them. Folders that are not runs, half-written
 ones and those of older versions are listed as unreadable with the reason, never a crash."""
 
 from __future__ import annotations
@@ -9,15 +10,14 @@ import math
 import os
 import shutil
 import time
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from rnn_tui.config import Config, to_dict
+from rnn_tui.core import runio
 from rnn_tui.core.results import Summary
 from rnn_tui.errors import UserError, closest
 
-# The hyperparameters shown in a row's `params`, in this order where a run has them.
-SHOWN = ("hidden_size", "num_layers", "filters", "kernel_size", "spectral_radius", "readout", "scheme", "activation")
 SORT_KEYS = ("when", "id", "system", "arch", "status", "trial", "epochs", "train_s", "best_val", "rmse_1", "rmse_4", "rmse_8", "vpt")
 LOWER_IS_BETTER = {"train_s": True, "best_val": True, "rmse_1": True, "rmse_4": True, "rmse_8": True, "vpt": False}
 
@@ -70,21 +70,19 @@ def read_run(folder: Path) -> RunRow:
         return row
     row.when = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary_path.stat().st_mtime))
     try:
-        data = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        row.status, row.reason = "unreadable", f"summary.json is not JSON ({exc})"
+        status = runio.read_status(folder)
+    except UserError as exc:
+        row.status, row.reason = "unreadable", str(exc).removeprefix(f"{summary_path}: ")
         return row
-    if isinstance(data, dict) and data.get("status") == "running":
-        row.status, row.system, row.arch = "running", data.get("system", ""), data.get("arch", "")
+    if isinstance(status, runio.Running):
+        row.status, row.system, row.arch = "running", status.system, status.arch
         row.reason = "no results yet (still running, or stopped before it could write them)"
         return row
+    _fill(row, status)
     try:
-        s = Summary.from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        row.status, row.reason = "unreadable", f"summary.json lacks {exc} (written by another version?)"
-        return row
-    _fill(row, s)
-    _read_config(row, folder)
+        fill_config(row, runio.read_config(folder))
+    except UserError:
+        pass  # the row keeps what the summary says
     return row
 
 
@@ -101,26 +99,21 @@ def _fill(row: RunRow, s: Summary) -> None:
         row.vpt_bound = e.vpt.horizon_limited
 
 
-def _read_config(row: RunRow, folder: Path) -> None:
-    try:
-        cfg = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    model, train = cfg.get("model", {}), cfg.get("train", {})
-    row.params = " ".join(f"{k}={model[k]}" for k in SHOWN if k in model)
-    row.seed = train.get("seed")
+def fill_config(row: RunRow, cfg: Config) -> None:
+    """What a row shows of a run's configuration: the hyperparameters its architecture names, the
+    seed, and the key of its data."""
+    row.params = cfg.model.shown_params()
+    row.seed = cfg.train.seed
     row.data_key = data_key(cfg)
 
 
 def _read_sweep(row: RunRow, folder: Path) -> None:
     """A sweep's trial carries its study and number in sweep.json."""
-    try:
-        tag = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
-        row.study, row.trial = str(tag["study"]), int(tag["trial"])
-    except (OSError, ValueError, KeyError, TypeError):
+    tag = runio.read_sweep_tag(folder)
+    if tag is None:
         return
-    row.objective = str(tag.get("objective", ""))
-    row.score = _finite(tag["value"]) if isinstance(tag.get("value"), (int, float)) else None
+    row.study, row.trial, row.objective = tag.study, tag.trial, tag.objective
+    row.score = _finite(tag.value)
 
 
 def study_rows(rows: list[RunRow], study: str) -> list[RunRow]:
@@ -137,10 +130,10 @@ def best_trial(rows: list[RunRow]) -> RunRow | None:
     return min(scored, key=lambda r: sign * r.score)
 
 
-def data_key(cfg: dict) -> str:
-    """What decides a run's true trajectory and splits, from its configuration as nested dicts
-    (config.toml, or config.to_dict): runs with equal keys forecast the same truth."""
-    system, train = cfg.get("system", {}), cfg.get("train", {})
+def data_key(cfg: Config) -> str:
+    """What decides a run's true trajectory and splits: runs with equal keys forecast the same truth."""
+    d = to_dict(cfg)
+    system, train = d["system"], d["train"]
     data = {k: system.get(k) for k in ("name", "params", "steps", "dt", "seed", "noise")}
     data.update({k: train.get(k) for k in ("val_fraction", "test_fraction")})
     return json.dumps(data, sort_keys=True, default=str)
@@ -196,3 +189,26 @@ def best(rows: list[RunRow], name: str) -> set[str]:
 def remove(paths: list[Path]) -> None:
     for p in paths:
         shutil.rmtree(p)
+
+
+# -- the rows as tables show them (`rnn-tui runs`, `runs compare`, the Runs screen) -------------------
+
+COLUMNS = (("id", "id"), ("when", "when"), ("system", "system"), ("arch", "arch"), ("params", "params"), ("study", "study"),
+           ("trial", "trial"), ("status", "status"),
+           ("epochs", "epochs"), ("train_s", "train s"), ("best_val", "best val"), ("rmse_1", "rmse@1"), ("rmse_4", "rmse@4"),
+           ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"))
+
+
+def text(v) -> str:
+    """A value as a table cell: '–' for none, three significant digits."""
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.3e}"
+    return str(v)
+
+
+def cell(row: RunRow, name: str) -> str:
+    """One cell of a run's row; a horizon-limited VPT is a lower bound and reads "≥ 4.53"."""
+    value = text(getattr(row, name))
+    return f"≥{value}" if name == "vpt" and row.vpt is not None and row.vpt_bound else value

@@ -89,3 +89,38 @@ def lbfgs_polish(model, params, iters: int, loss_fn: Callable[[], torch.Tensor],
         final = measure()
     return final
 
+
+
+class Schedules:
+    """The learning rate of one model (K = 1) behind the interface core/member_optim.py's
+    MemberSchedules gives K members: the optimiser's own rate, stepped by its Schedule."""
+
+    def __init__(self, cfg, opt: torch.optim.Optimizer, total_steps: int) -> None:
+        self.opt = opt
+        self.schedule = Schedule(cfg, opt, total_steps)
+
+    def rates(self) -> list[float]:
+        return [current_lr(self.opt)]
+
+    def set_all(self, lr: float) -> None:
+        set_lr(self.opt, lr)
+
+    def after_step(self) -> None:
+        self.schedule.after_step()
+
+    def after_epoch(self, val: list[float], train: list[float], training: list[bool]) -> None:
+        if training[0]:
+            self.schedule.after_epoch(val[0], train[0])
+
+    def state_dict(self) -> dict:
+        sched = self.schedule.sched
+        return {"schedule": sched.state_dict() if sched is not None else None}
+
+    def load_state_dict(self, state: dict, total_steps: int) -> None:
+        """As it was (the rate itself comes back with the optimiser's state); a cosine schedule is
+        stretched over the new total."""
+        sched = self.schedule.sched
+        if sched is not None and state.get("schedule") is not None:
+            sched.load_state_dict(state["schedule"])
+            if hasattr(sched, "T_max"):
+                sched.T_max = max(1, total_steps)

@@ -33,6 +33,25 @@ class Forecast:
 
     def rmse_by_step(self) -> np.ndarray:
         """(H,) RMSE over components at each step of this one forecast (NaN where it is not finite)."""
+        return self.rollout().rmse_by_step()
+
+    def rollout(self) -> Rollout:
+        """What rollout.csv keeps of it."""
+        return Rollout(tuple(self.names), np.asarray(self.t, float), np.asarray(self.truth, float), np.asarray(self.prediction, float))
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A run's kept forecast (rollout.csv): the times, the truth and the model's free run of each
+    component, in data units. (H,) times and (H, D) values."""
+
+    names: tuple[str, ...]
+    t: np.ndarray
+    truth: np.ndarray  # the true trajectory (integrated ground truth)
+    prediction: np.ndarray  # the model's free run
+
+    def rmse_by_step(self) -> np.ndarray:
+        """(H,) RMSE over components at each step (NaN where it is not finite)."""
         err = np.asarray(self.prediction, float) - np.asarray(self.truth, float)
         with np.errstate(all="ignore"):
             return np.sqrt(np.mean(err**2, axis=1))

@@ -3,6 +3,7 @@ each further step feeds the model its own prediction, carrying the hidden state 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from rnn_tui.core.data import Prepared, gather_windows
@@ -56,29 +57,29 @@ def free_run(model, windows: torch.Tensor, horizon: int, mode: str = "auto", sto
         model.train(was_training)
 
 
-@torch.no_grad()
-def one_step(model, series: torch.Tensor, starts: torch.Tensor, seq_len: int, chunk: int = 1024) -> torch.Tensor:
-    """Predictions of series[s + seq_len] from the true window at each start s: (B, D)."""
-    was_training = model.training
-    model.eval()
-    try:
-        parts = [model(gather_windows(series, starts[i : i + chunk], seq_len)) for i in range(0, len(starts), chunk)]
-        return torch.cat(parts, dim=0)
-    finally:
-        model.train(was_training)
+def mean_of(values: np.ndarray, use: np.ndarray | None) -> np.ndarray:
+    """Mean over the members in `use` (K,) of values (K, ...); over all members where `use` is None or
+    selects none (an ensemble's forecast is its members' mean; one model's is its own)."""
+    chosen = values[use] if use is not None and use.any() else values
+    with np.errstate(all="ignore"):  # diverged members' overflowing runs: the scores say "not finite"
+        return chosen.mean(axis=0)
 
 
-def display_forecast(model, prep: Prepared, horizon: int, mode: str = "auto", epoch: int = 0) -> Forecast:
+def display_forecast(model, prep: Prepared, horizon: int, mode: str = "auto", epoch: int = 0,
+                     use: np.ndarray | None = None) -> Forecast:
     """The forecast shown to the user: from the first held-out sample, over up to `horizon` steps,
-    in data units, with some true history before the start (so the plot shows where prediction begins)."""
+    in data units, with some true history before the start (so the plot shows where prediction begins).
+    K > 1 members (train.ensemble): each member's free run from the same window is kept (`members`),
+    and the prediction is their mean over `use` (the members that did not diverge)."""
     L = prep.seq_len
     start = prep.n_train  # first sample the model never trained on
     T = prep.clean.shape[0]
     H = max(1, min(horizon, T - start))
     window = prep.clean[start - L : start].unsqueeze(0)  # (1, L, D)
-    pred = free_run(model, window, H, mode)[0]
+    runs = model.split_members(free_run(model, model.tile(window), H, mode))[:, 0]  # (K, H, D)
     starts = torch.arange(start - L, start - L + H, device=prep.clean.device)
-    easy = one_step(model, prep.clean, starts, L)
+    easy = _members_one_step(model, prep.clean, starts, L)  # (K, H, D)
+    members = prep.denormalise(runs.double().cpu().numpy())
     traj = prep.traj
     p = min(start, max(L, H // 3))
     return Forecast(
@@ -86,8 +87,24 @@ def display_forecast(model, prep: Prepared, horizon: int, mode: str = "auto", ep
         names=tuple(traj.names),
         t=traj.t[start : start + H],
         truth=traj.values[start : start + H],
-        prediction=prep.denormalise(pred.double().cpu().numpy()),
-        one_step=prep.denormalise(easy.double().cpu().numpy()),
+        prediction=mean_of(members, use),
+        one_step=mean_of(prep.denormalise(easy.double().cpu().numpy()), use),
         history_t=traj.t[start - p : start],
         history=traj.values[start - p : start],
+        members=members if model.k > 1 else None,
     )
+
+
+@torch.no_grad()
+def _members_one_step(model, series: torch.Tensor, starts: torch.Tensor, seq_len: int, chunk: int = 1024) -> torch.Tensor:
+    """(K, S, D) every member's prediction of series[s + seq_len] from the true window at each start
+    s (the "easy test"), in chunks of windows that every member sees (the batch stays member-major)."""
+    was = model.training
+    model.eval()
+    try:
+        step = max(1, chunk // model.k)
+        parts = [model.split_members(model(model.tile(gather_windows(series, starts[i : i + step], seq_len))))
+                 for i in range(0, len(starts), step)]
+        return torch.cat(parts, dim=1)
+    finally:
+        model.train(was)

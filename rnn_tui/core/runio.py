@@ -1,17 +1,22 @@
-"""The files of a run, written the same way by headless mode and the app's export:
-config.toml, metrics.jsonl, summary.json, rollout.csv and model.pt (all atomic where it matters)."""
+"""The files of a run, written the same way by headless mode and the app's export (config.toml,
+metrics.jsonl, summary.json, rollout.csv, model.pt, state.pt; all atomic where it matters), and
+read back as typed values: the one place that parses them (the run library, the CLI, the Runs
+screen, sweeps and lessons all read runs through here). A file that is missing or not what rnn-tui
+writes is a UserError naming the file and what is wrong."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rnn_tui.config import Config, dumps, from_dict
-from rnn_tui.core.results import Forecast, Summary
+from rnn_tui.config import Config, dumps, from_dict, read_toml
+from rnn_tui.core.results import Forecast, Rollout, Summary
 from rnn_tui.csvio import write_csv_atomic
 from rnn_tui.errors import UserError
 from rnn_tui.fsutil import atomic_write
@@ -80,12 +85,137 @@ def write_summary(out: Path, summary: Summary) -> None:
 
 def read_summary(path: Path) -> Summary:
     """A run's summary.json; UserError naming the file when it is missing or not a summary."""
+    status = read_status(Path(path).parent, Path(path).name)
+    if isinstance(status, Running):
+        raise UserError(f"{path}: the run has no results yet (still running, or stopped before it could write them)")
+    return status
+
+
+@dataclass(frozen=True)
+class Running:
+    """What summary.json says of a run that has not written its results (running, or killed)."""
+
+    system: str
+    arch: str
+
+
+def read_status(folder: Path, name: str = "summary.json") -> Summary | Running:
+    """A run folder's summary: its results, or Running while it has none (UserError where the file is
+    missing or not a summary)."""
+    path = Path(folder) / name
     try:
-        return Summary.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"{path}: not a run summary ({type(exc).__name__}: {exc})") from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: not JSON ({exc})") from None
+    if isinstance(data, dict) and data.get("status") == "running":
+        return Running(str(data.get("system", "")), str(data.get("arch", "")))
+    try:
+        return Summary.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UserError(f"{path}: not a run summary (lacks {exc}; written by another version?)") from None
+
+
+def read_config(folder: Path) -> Config:
+    """A run's own configuration (config.toml), as it was: keys of other architectures that rnn-tui
+    0.1 wrote are dropped, and the checks across settings are not made again (the run is what it was,
+    even where today's checks would refuse it, e.g. a CSV file since removed)."""
+    path = Path(folder) / "config.toml"
+    return from_dict(read_toml(path), str(path), strict=False, check=False)
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    """One line of metrics.jsonl: an epoch as the run wrote it. Losses are MSE in normalised units
+    (NaN where the file has null); an ensemble's rows have each member's losses."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float
+    grad_norm: float = math.nan
+    lr: float = math.nan
+    elapsed_s: float = math.nan
+    step: int = 0
+    members_train_loss: tuple[float, ...] = ()
+    members_val_loss: tuple[float, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EpochRow:
+        return cls(int(d["epoch"]), _num(d.get("train_loss")), _num(d.get("val_loss")), _num(d.get("grad_norm")),
+                   _num(d.get("lr")), _num(d.get("elapsed_s")), int(d.get("step") or 0),
+                   tuple(_num(v) for v in d.get("members_train_loss") or ()), tuple(_num(v) for v in d.get("members_val_loss") or ()))
+
+
+def read_metrics(folder: Path) -> list[EpochRow]:
+    """metrics.jsonl, one row per epoch in order; UserError naming the file and line of a broken one."""
+    path = Path(folder) / "metrics.jsonl"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot be read ({exc})") from None
+    rows = []
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                rows.append(EpochRow.from_dict(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise UserError(f"{path}, line {n}: not an epoch record ({type(exc).__name__}: {exc})") from None
+    return rows
+
+
+def read_rollout(folder: Path) -> Rollout:
+    """rollout.csv as written by write_forecast (t, then each component's truth, then its prediction);
+    a forecast that blew up has non-finite cells, kept as they are."""
+    path = Path(folder) / "rollout.csv"
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = [r for r in csv.reader(fh) if r]
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"{path}: cannot be read ({exc})") from None
+    try:
+        header = rows[0]
+        names = tuple(h[: -len("_true")] for h in header if h.endswith("_true"))
+        values = np.array([[float(v) for v in r] for r in rows[1:]], dtype=float).reshape(len(rows) - 1, len(header))
+        truth = values[:, [header.index(f"{n}_true") for n in names]]
+        pred = values[:, [header.index(f"{n}_pred") for n in names]]
+    except (IndexError, ValueError) as exc:
+        raise UserError(f"{path}: not a forecast written by rnn-tui ({exc})") from None
+    if header[0] != "t" or not names:
+        raise UserError(f"{path}: not a forecast written by rnn-tui (header {','.join(header[:4])}…)")
+    return Rollout(names, values[:, 0], truth, pred)
+
+
+@dataclass(frozen=True)
+class SweepTag:
+    """sweep.json: the study a run is a trial of, its number, and its outcome (`value` of `objective`
+    for a complete trial, on the validation split)."""
+
+    study: str
+    trial: int
+    outcome: str = ""
+    objective: str = ""
+    value: float | None = None
+
+
+def read_sweep_tag(folder: Path) -> SweepTag | None:
+    """A trial's sweep.json; None where the run is not a trial (or the tag is not readable)."""
+    try:
+        tag = json.loads((Path(folder) / "sweep.json").read_text(encoding="utf-8"))
+        value = tag.get("value")
+        return SweepTag(str(tag["study"]), int(tag["trial"]), str(tag.get("outcome", "")), str(tag.get("objective", "")),
+                        float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _num(v) -> float:
+    """A JSON number that may have been written as null (non-finite)."""
+    return math.nan if v is None else float(v)
 
 
 def write_forecast(out: Path, forecast: Forecast | None) -> None:
@@ -126,8 +256,7 @@ def load_state(folder: Path) -> dict:
     """A run folder's state.pt; UserError naming the folder when it has none or it is not one."""
     import torch
 
-    from rnn_tui.core.resume import FORMAT
-    from rnn_tui.ensemble.resume import FORMAT as ENSEMBLE_FORMAT
+    from rnn_tui.core.resume import FORMATS
 
     path = Path(folder) / "state.pt"
     if not path.is_file():
@@ -137,7 +266,7 @@ def load_state(folder: Path) -> dict:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file
         raise UserError(f"--resume {folder}: state.pt cannot be read ({type(exc).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") not in (FORMAT, ENSEMBLE_FORMAT):
+    if not isinstance(state, dict) or state.get("format") not in FORMATS:
         raise UserError(f"--resume {folder}: state.pt is not an rnn-tui training state")
     return state
 

@@ -77,6 +77,26 @@ class Forecaster(nn.Module):
         """Number of learned values: trainable parameters (the ESN counts its fitted readout)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
+    # -- one member: the trainer sees every run as K >= 1 members (models/stacked.py for K > 1) -------
+
+    k: int = 1  # members in this module
+
+    def tile(self, x: torch.Tensor) -> torch.Tensor:
+        """The same (B, ...) inputs for every member: (K * B, ...); one member takes them as they are."""
+        return x
+
+    def split_members(self, y: torch.Tensor) -> torch.Tensor:
+        """(K * B, ...) outputs -> (K, B, ...)."""
+        return y.unsqueeze(0)
+
+    def member_state(self, j: int = 0) -> dict[str, torch.Tensor]:
+        """Member j's state_dict (copies)."""
+        return {name: value.detach().clone() for name, value in self.state_dict().items()}
+
+    def put_member_state(self, j: int, state: dict[str, torch.Tensor]) -> None:
+        """Make member j's weights those of `state` (a member_state)."""
+        self.load_state_dict(state)
+
 
 def with_residual(out: torch.Tensor, x_last: torch.Tensor, residual: bool) -> torch.Tensor:
     """The prediction from a network output: `x_last + out` when it predicts the increment."""

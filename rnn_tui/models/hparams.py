@@ -48,8 +48,27 @@ class ArchConfig(Section):
     # members)` returning a models/stacked.py StackedForecaster.
     stackable: ClassVar[bool] = False
     applies: ClassVar[tuple[str, ...]] = ()  # the hyperparameters it takes (its fields but arch); set below
+    # The hyperparameter that sets its size: the memory estimate's key to lower (rnn_tui/budget.py)
+    # and the number in its label.
+    size_field: ClassVar[str] = "hidden_size"
+    # The few hyperparameters a run's row shows (`rnn-tui runs`, the Runs screen), in this order.
+    shown: ClassVar[tuple[str, ...]] = ("hidden_size",)
 
     arch: str
+
+    def label(self) -> str:
+        """Its name and size in a few characters, for plot legends: 'lstm 64', 'ngrc delays=2'."""
+        size = getattr(self, self.size_field)
+        return f"{self.arch} {size}" if self.size_field == "hidden_size" else f"{self.arch} {self.size_field}={size}"
+
+    def shown_params(self) -> str:
+        """The hyperparameters a run's row shows: 'hidden_size=64 num_layers=1'."""
+        return " ".join(f"{name}={getattr(self, name)}" for name in self.shown)
+
+    def budget_key(self, part: str) -> str | None:
+        """The setting to lower when `part` of the memory estimate ("model", "fit", ...) weighs most;
+        None where it is the general one (budget.FIELD)."""
+        return f"model.{self.size_field}" if part == "model" else None
 
     def footprint(self, dim: int, seq_len: int, batch: int) -> tuple[int, int]:
         """(learned or stored values of the model, values kept for one training batch's backward

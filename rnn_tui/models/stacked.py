@@ -75,6 +75,14 @@ class StackedForecaster(Forecaster):
         return model
 
     @torch.no_grad()
+    def put_member_state(self, j: int, state: dict[str, torch.Tensor]) -> None:
+        """Make member j's weights those of `state` (a member_state)."""
+        if self.flat is not None:
+            self.flat[j].copy_(torch.cat([state[n].reshape(-1) for n in self.names]))
+        for n in self.buffer_names:
+            self.stacked_buffer(n)[j].copy_(state[n])
+
+    @torch.no_grad()
     def store_member(self, j: int, model: Forecaster) -> None:
         """Copy an ordinary model's weights into member j (after an L-BFGS polish of that member alone)."""
         if self.flat is not None:

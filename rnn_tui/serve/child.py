@@ -1,4 +1,5 @@
-"""The process of one served app: it dies with the server, then runs the app as `rnn-tui` would.
+"""The process of one served app: it dies with the server, then becomes `rnn-tui` itself (exec: the
+same process, its pipes to the server and its death signal kept).
 
 Usage (by the server only): python -m rnn_tui.serve.child SERVER_PID [rnn-tui options]
 
@@ -26,9 +27,9 @@ def die_with(server_pid: int) -> None:
 
 def main(argv: list[str]) -> int:
     die_with(int(argv[0]))
-    from rnn_tui.cli import main as rnn_tui
-
-    return rnn_tui(argv[1:])
+    # exec keeps the pid, the open pipes and PR_SET_PDEATHSIG (cleared only by a set-uid exec or a fork)
+    os.execv(sys.executable, [sys.executable, "-m", "rnn_tui", *argv[1:]])
+    return 1  # pragma: no cover - execv does not return
 
 
 if __name__ == "__main__":

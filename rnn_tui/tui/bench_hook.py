@@ -1,5 +1,7 @@
-"""Training with the app on screen, for `rnn-tui bench speed`: a headless Pilot run of the real app
-(plots and status updating) that returns the trainer's events, as the run's log holds them."""
+"""The app's hooks for `rnn-tui bench speed` (the bench runs them in a fresh interpreter, by this
+module's name, which the command gives it): training with the app on screen, a headless Pilot run of
+the real app (plots and status updating) that returns the trainer's events as the run's log holds
+them; and the time to the app's first frame."""
 
 from __future__ import annotations
 
@@ -34,3 +36,17 @@ def run_in_app(cfg: Config, size: tuple[int, int] = (160, 50), timeout_s: float 
 
     with tempfile.TemporaryDirectory(prefix="rnn-tui-bench-") as runs:
         return asyncio.run(main())
+
+
+def first_frame(size: tuple[int, int] = (160, 50)) -> float:
+    """Seconds from importing the app to its first frame (call in a fresh interpreter)."""
+    t0 = time.perf_counter()
+    from rnn_tui.tui.app import RnnTuiApp
+
+    async def main() -> float:
+        app = RnnTuiApp()
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            return time.perf_counter() - t0
+
+    return asyncio.run(main())

@@ -7,11 +7,8 @@ trains, is a first row "live": its series come from the run's log, refreshed whi
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +22,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from rnn_tui import config as C
-from rnn_tui.commands.runs import COLUMNS, _cell, cell
-from rnn_tui.core import library
+from rnn_tui.core import library, runio
+from rnn_tui.core.library import COLUMNS, cell, text
 from rnn_tui.errors import UserError
 from rnn_tui.tui.plots import TRUTH, LivePlot, _int_ticks, _lin_ticks, _log_line, _log_ticks, _thin, _view
 
@@ -62,61 +59,47 @@ class RunData:
 
 
 def read_run_data(row: library.RunRow, colour: str) -> RunData:
+    """What the overlays need of a kept run, through the run files' typed readers (runio); a file
+    that cannot be read is named in `problems` and its plots are left out."""
     folder = Path(row.path)
     d = RunData(row=row, colour=colour)
-    hidden = ""
+    size = ""
     try:
-        model = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8")).get("model", {})
-        hidden = str(model.get("hidden_size", model.get("filters", "")))
-    except (OSError, ValueError):
+        size = runio.read_config(folder).model.label().removeprefix(f"{row.arch} ")
+    except UserError:
         d.problems.append("config.toml")
-    d.label = " ".join(p for p in (row.arch or "?", hidden, short_id(row.id)) if p)
+    d.label = " ".join(p for p in (row.arch or "?", size, short_id(row.id)) if p)
     try:
-        for line in (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                m = json.loads(line)
-                d.epochs.append(int(m["epoch"]))
-                d.train.append(_num(m.get("train_loss")))
-                d.val.append(_num(m.get("val_loss")))
-    except (OSError, ValueError, KeyError, TypeError):
+        for e in runio.read_metrics(folder):
+            d.epochs.append(e.epoch)
+            d.train.append(e.train_loss)
+            d.val.append(e.val_loss)
+    except UserError:
         d.problems.append("metrics.jsonl")
     try:
-        with open(folder / "rollout.csv", newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-        header, values = rows[0], np.array([[_num(v) for v in r] for r in rows[1:] if r], dtype=float)
-        names = [h[: -len("_true")] for h in header if h.endswith("_true")]
-        d.t, d.names = values[:, 0], names
-        d.truth = values[:, [header.index(f"{n}_true") for n in names]]
-        d.pred = values[:, [header.index(f"{n}_pred") for n in names]]
-    except (OSError, ValueError, IndexError):
+        r = runio.read_rollout(folder)
+        d.t, d.names, d.truth, d.pred = r.t, list(r.names), r.truth, r.prediction
+    except UserError:
         d.problems.append("rollout.csv")
     try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        d.rmse_curve = [_num(v) for v in summary.get("rmse_curve") or []]
-    except (OSError, ValueError, AttributeError, TypeError):
+        summary = runio.read_summary(folder / "summary.json")
+        d.rmse_curve = list(summary.evaluation.rmse_curve) if summary.evaluation is not None else []
+    except UserError:
         d.problems.append("summary.json")
     return d
-
-
-def live_data_key(cfg: C.Config) -> str:
-    """The data key of a run's Config (the one config.toml files give: library.data_key)."""
-    return library.data_key(C.to_dict(cfg))
 
 
 def live_row(run) -> library.RunRow:
     """The table row of the app's run (a tui.worker.Run) while it trains."""
     cfg = run.cfg
-    model = C.to_dict(cfg).get("model", {})
-    return library.RunRow(
-        id=LIVE, path="", when="now", system=cfg.system.name, arch=cfg.model.arch, status="training",
-        params=" ".join(f"{k}={model[k]}" for k in library.SHOWN if k in model),
-        epochs=len(run.log.epochs_since(0)), seed=cfg.train.seed, data_key=live_data_key(cfg))
+    row = library.RunRow(id=LIVE, path="", when="now", system=cfg.system.name, arch=cfg.model.arch, status="training",
+                         epochs=len(run.log.epochs_since(0)))
+    library.fill_config(row, cfg)
+    return row
 
 
 def live_label(run) -> str:
-    model = C.to_dict(run.cfg).get("model", {})
-    hidden = str(model.get("hidden_size", model.get("filters", "")))
-    return " ".join(p for p in (LIVE, run.cfg.model.arch, hidden) if p)
+    return f"{LIVE} {run.cfg.model.label()}"
 
 
 def update_live_data(d: RunData, run, n_read: int, forecast) -> tuple[int, object, bool]:
@@ -483,7 +466,7 @@ class RunsScreen(Screen):
         if news:
             self._overlay()
             if self.table.row_count and LIVE in {r.id for r in self.rows}:
-                self.table.update_cell(LIVE, "epochs", Text(_cell(n)))
+                self.table.update_cell(LIVE, "epochs", Text(text(n)))
 
     def _overlay(self) -> None:
         runs = self.selected()

@@ -14,6 +14,8 @@ class ConvLSTMConfig(ArchConfig):
     doc: ClassVar[str] = "1-D ConvLSTM for fields (KdV), notes 000"
     supports_field: ClassVar[bool] = True
     field_only: ClassVar[bool] = True
+    size_field: ClassVar[str] = "filters"
+    shown: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
     arch: Literal["convlstm"] = Field("convlstm", description=ARCH_DESCRIPTION)
     filters: Int = Field(16, ge=1, le=256, description="channels of the ConvLSTM layer")
     kernel_size: Int = Field(5, ge=1, le=255, description="width of the 1-D convolution (odd)")

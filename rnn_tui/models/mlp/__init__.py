@@ -13,6 +13,7 @@ from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
 class MLPConfig(ArchConfig):
     doc: ClassVar[str] = "memoryless baseline on the flattened window, notes 001/003"
     stackable: ClassVar[bool] = True  # train.ensemble: see stacked.py
+    shown: ClassVar[tuple[str, ...]] = ("hidden_size", "num_layers", "activation")
     arch: Literal["mlp"] = Field("mlp", description=ARCH_DESCRIPTION)
     hidden_size: Int = Field(64, ge=1, le=8192, description="width of each hidden layer")
     num_layers: Int = Field(1, ge=1, le=16, description="hidden layers")

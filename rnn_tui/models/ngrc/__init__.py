@@ -20,12 +20,17 @@ def feature_count(linear: int, order: int, constant: bool) -> int:
 
 class NGRCConfig(ArchConfig):
     doc: ClassVar[str] = "next-generation reservoir computing: delayed states and their monomials, ridge readout in closed form"
+    size_field: ClassVar[str] = "delays"  # its feature count (readout and fit) grows with k, not the steps
+    shown: ClassVar[tuple[str, ...]] = ("delays", "order", "ridge")
     arch: Literal["ngrc"] = Field("ngrc", description=ARCH_DESCRIPTION)
     delays: Int = Field(2, ge=1, le=100, description="k: delayed copies of the state in the linear part (x[t], x[t-s], ..., x[t-(k-1)s])")
     skip: Int = Field(1, ge=1, le=10_000, description="s: steps between delayed copies; the window needs (k-1)s+1 states")
     order: Int = Field(2, ge=2, le=3, description="highest degree of the monomials of the linear part: 2 (quadratic) or 3 (cubic)")
     constant: bool = Field(True, description="include the constant 1 in the feature vector")
     ridge: Float = Field(2.5e-6, ge=0, description="Tikhonov regularisation of the closed-form readout (0: least squares)")
+
+    def budget_key(self, part: str) -> str | None:
+        return "model.delays" if part in ("model", "fit") else None
 
     @property
     def span(self) -> int:

@@ -13,6 +13,7 @@ from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
 class RecurrentConfig(ArchConfig):
     """What every recurrent architecture takes."""
     stackable: ClassVar[bool] = True  # train.ensemble: see stacked.py
+    shown: ClassVar[tuple[str, ...]] = ("hidden_size", "num_layers")
 
     hidden_size: Int = Field(64, ge=1, le=4096, description="units per recurrent layer")
     num_layers: Int = Field(1, ge=1, le=16, description="stacked recurrent layers")
@@ -34,6 +35,7 @@ class RecurrentConfig(ArchConfig):
 
 class RNNConfig(RecurrentConfig):
     doc: ClassVar[str] = "vanilla (Elman) RNN, notes 003/004"
+    shown: ClassVar[tuple[str, ...]] = ("hidden_size", "num_layers", "activation")
     arch: Literal["rnn"] = Field("rnn", description=ARCH_DESCRIPTION)
     activation: Literal["tanh", "relu", "sigmoid"] = Field("tanh", description="nonlinearity of the recurrent cell")
 

@@ -14,6 +14,7 @@ from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
 class RK4Config(ArchConfig):
     doc: ClassVar[str] = "bilinear residual network, one RK4/Euler step of learned dX/dt (Fablet 2018)"
     stackable: ClassVar[bool] = True  # train.ensemble: see stacked.py
+    shown: ClassVar[tuple[str, ...]] = ("hidden_size", "scheme")
     arch: Literal["rk4"] = Field("rk4", description=ARCH_DESCRIPTION)
     hidden_size: Int = Field(64, ge=1, le=4096, description="width of the linear and of the two bilinear layers of dX/dt")
     scheme: Literal["rk4", "euler"] = Field("rk4", description="integration scheme of the residual network")

@@ -1,16 +1,18 @@
-"""Optimisation of K members at once: the configured optimiser on the stacked (K, P) weights with
-a learning rate per member, and each member's learning-rate schedule.
+"""Optimisation of K > 1 members at once (train.ensemble): the configured optimiser on the stacked
+(K, P) weights with a learning rate per member, and each member's learning-rate schedule.
 
 Adam, RMSprop and SGD are elementwise, so one update of the stacked weights is each member's own
 update; only the learning rate is a (K, 1) column. A member that no longer trains (diverged or
 stopped early) gets a zero gradient and a zero rate, so its weights stay exactly as they are. The
 formulas are torch's (torch.optim.Adam, RMSprop and SGD with this project's settings); the tests
 compare every member with its own run to 1e-9 in float64.
+
+The step count is a device tensor, not a Python number, so a CUDA graph that captures the step
+(kernels/cudagraph.py) replays the right bias correction every time.
 """
 
 from __future__ import annotations
 
-import math
 
 import torch
 
@@ -27,7 +29,8 @@ class MemberOptimizer:
         t = cfg.train
         self.kind, self.weight_decay, self.momentum = t.optimizer, t.weight_decay, t.momentum
         self.flat = flat
-        self.steps = 0  # every training member steps together, so one count serves all
+        # every training member steps together, so one count serves all (float64: the bias corrections are exact)
+        self.count = torch.zeros((), dtype=torch.float64, device=flat.device)
         zeros = lambda: torch.zeros_like(flat, memory_format=torch.contiguous_format)  # noqa: E731
         if self.kind == "adam":
             self.exp_avg, self.exp_avg_sq = zeros(), zeros()
@@ -37,13 +40,19 @@ class MemberOptimizer:
             self.buf: torch.Tensor | None = None
 
     def state_dict(self) -> dict:
-        """The moments (or momentum buffer) and the step count (ensemble/resume.py)."""
+        """The moments (or momentum buffer) and the step count (core/resume.py)."""
         names = {"adam": ("exp_avg", "exp_avg_sq"), "rmsprop": ("square_avg",)}.get(self.kind, ("buf",))
         out = {n: getattr(self, n) for n in names}
-        return {"steps": self.steps, **{n: (v.clone() if v is not None else None) for n, v in out.items()}}
+        return {"steps": int(self.count.item()), **{n: (v.clone() if v is not None else None) for n, v in out.items()}}
+
+    @property
+    def state(self) -> dict:
+        """The tensors a captured step changes (kernels/cudagraph.py resets them to zeros)."""
+        names = {"adam": ("exp_avg", "exp_avg_sq"), "rmsprop": ("square_avg",)}.get(self.kind, ())
+        return {self.flat: {"count": self.count, **{n: getattr(self, n) for n in names}}}
 
     def load_state_dict(self, state: dict) -> None:
-        self.steps = int(state["steps"])
+        self.count.fill_(float(state["steps"]))
         for name, value in state.items():
             if name == "steps":
                 continue
@@ -56,15 +65,15 @@ class MemberOptimizer:
     def step(self, grad: torch.Tensor, lr: torch.Tensor) -> None:
         """One update from `grad` (K, P), finite in every row, with rates `lr` (K,)."""
         p, rate = self.flat.data, lr.unsqueeze(1)
-        self.steps += 1
+        self.count.add_(1)
         if self.weight_decay != 0:
             grad = grad.add(p, alpha=self.weight_decay)
         if self.kind == "adam":
             b1, b2 = ADAM_BETAS
             self.exp_avg.lerp_(grad, 1 - b1)
             self.exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-            step_size = rate / (1 - b1**self.steps)
-            denom = (self.exp_avg_sq.sqrt() / math.sqrt(1 - b2**self.steps)).add_(ADAM_EPS)
+            step_size = (rate / (1 - b1**self.count)).to(p.dtype)
+            denom = (self.exp_avg_sq.sqrt() / (1 - b2**self.count).sqrt().to(p.dtype)).add_(ADAM_EPS)
             p.sub_(step_size * self.exp_avg / denom)
         elif self.kind == "rmsprop":
             self.square_avg.mul_(RMSPROP_ALPHA).addcmul_(grad, grad, value=1 - RMSPROP_ALPHA)

@@ -15,9 +15,8 @@ from typing import Callable
 
 import torch
 
-from rnn_tui.ensemble.optim import MemberOptimizer
-
-CLIP_EPS = 1e-6  # torch.nn.utils.clip_grad_norm_'s: coefficient = clip / (norm + 1e-6)
+from rnn_tui.core.member_optim import MemberOptimizer
+from rnn_tui.kernels.cudagraph import CLIP_EPS  # torch's clip_grad_norm_ coefficient, member by member
 
 
 @dataclass
