@@ -11,7 +11,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union
 
 import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -22,7 +22,8 @@ from rnn_tui.fsutil import atomic_write
 from rnn_tui.paths import data_dir
 from rnn_tui.systems.base import MAX_DT, MAX_STEPS
 from rnn_tui.models import registry
-from rnn_tui.models.hparams import ArchConfig, Float, Int, Section
+from rnn_tui.models.hparams import ArchConfig
+from rnn_tui.settings import Float, Int, Section, bounds_text, choices, got  # noqa: F401 - the panel reads bounds_text and choices here
 
 Arch = Literal[tuple(registry.ARCHS)]  # type: ignore[valid-type]
 DEFAULT_ARCH = "lstm"
@@ -160,43 +161,6 @@ def model_config(arch: str = DEFAULT_ARCH, **fields: Any) -> ArchConfig:
 # Field metadata: bounds for messages and the app's panel
 
 
-def bounds(info: FieldInfo) -> tuple[Any, bool, Any, bool]:
-    """(lower, lower included, upper, upper included) of a field; None where unbounded."""
-    lo = hi = None
-    lo_in = hi_in = False
-    for m in info.metadata:
-        for attr, is_lo, incl in (("ge", True, True), ("gt", True, False), ("le", False, True), ("lt", False, False)):
-            v = getattr(m, attr, None)
-            if v is not None:
-                if is_lo:
-                    lo, lo_in = v, incl
-                else:
-                    hi, hi_in = v, incl
-    return lo, lo_in, hi, hi_in
-
-
-def bounds_text(info: FieldInfo) -> str:
-    """'>= 1', '> 0', 'in [0, 1)', ... or '' for an unbounded field."""
-    lo, lo_in, hi, hi_in = bounds(info)
-    if lo is not None and hi is not None:
-        return f"in {'[' if lo_in else '('}{_bound(lo)}, {_bound(hi)}{']' if hi_in else ')'}"
-    if lo is not None:
-        return f"{'>=' if lo_in else '>'} {_bound(lo)}"
-    if hi is not None:
-        return f"{'<=' if hi_in else '<'} {_bound(hi)}"
-    return ""
-
-
-def _bound(v) -> str:
-    """An integer bound in full (4294967295), a float one short (1e+06)."""
-    return str(v) if isinstance(v, int) else f"{v:g}"
-
-
-def choices(info: FieldInfo) -> tuple[Any, ...]:
-    """The allowed values of a Literal field, else ()."""
-    return get_args(info.annotation) if get_origin(info.annotation) is Literal else ()
-
-
 # ---------------------------------------------------------------------------------------------
 # pydantic's structured errors as one-line messages
 
@@ -208,23 +172,6 @@ _TYPE_WORDS = {
     "string_type": "a string", "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
 }
 _BOUND_TYPES = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
-
-
-def _got(value: Any) -> str:
-    """A value as shown after 'got': numbers plainly (strings from the form unquoted if numeric)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        try:
-            float(value)
-            return value
-        except ValueError:
-            pass
-    return repr(value)
 
 
 def _locate(loc: tuple) -> tuple[str, FieldInfo | None, tuple[str, ...]]:
@@ -262,13 +209,13 @@ def _describe(err: dict) -> tuple[str, str]:
         allowed = choices(info)
         return f"{key} must be one of {', '.join(map(str, allowed))}; got {value!r}{closest(str(value), map(str, allowed))}", key
     if (typ in _BOUND_TYPES or typ == "int_parsing_size") and info is not None:
-        return f"{key} must be {bounds_text(info)}, got {_got(value)}", key
+        return f"{key} must be {bounds_text(info)}, got {got(value)}", key
     if typ == "finite_number":
-        return f"{key} must be finite, got {_got(value)}", key
+        return f"{key} must be finite, got {got(value)}", key
     if typ in _TYPE_WORDS:
-        return f"{key} must be {_TYPE_WORDS[typ]}, got {_got(value) if isinstance(value, bool) else repr(value)}", key
+        return f"{key} must be {_TYPE_WORDS[typ]}, got {got(value) if isinstance(value, bool) else repr(value)}", key
     if typ == "value_error" and "error" in ctx:
-        return f"{key} {ctx['error']}, got {_got(value)}", key
+        return f"{key} {ctx['error']}, got {got(value)}", key
     return f"{key}: {' '.join(str(err.get('msg', typ)).split())}", key  # pragma: no cover - a type not met yet
 
 

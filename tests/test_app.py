@@ -128,7 +128,7 @@ async def test_invalid_fields_block_start_with_their_message():
         assert app.current is None
         assert any("train.lr must be > 0" in n for n in app.notes)
 
-        # a system parameter is checked by its Param spec
+        # a system parameter is checked by its system's parameter model
         await set_field(pilot, "system.params.frequency", "x")
         assert app.panel.rows["system.params.frequency"].error == "needs a number, got 'x'"
         await set_field(pilot, "system.params.frequency", "1.0")

@@ -63,8 +63,9 @@ def test_list_shows_every_system_and_parameter():
     lines = result.stdout.splitlines()
     for s in SYSTEMS.values():
         assert any(line.startswith(f"{s.name} (") for line in lines), s.name
-        for p in s.params:
-            assert any(line.split() and line.split()[0] == p.name and p.doc in line for line in lines), (s.name, p.name)
+        for name, info in s.fields.items():
+            assert any(line.split() and line.split()[0] == name and info.description in line for line in lines), (s.name, name)
+    assert any(line.split()[:3] == ["r", "=", "3.5"] and line.endswith("(in [0, 4])") for line in lines)  # the logistic map's bounds
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,9 @@ def test_every_system_documents_itself(name):
     s = SYSTEMS[name]
     assert s.doc and "\n" not in s.doc
     assert s.steps >= 2 and s.dt > 0
-    for p in s.params:
-        assert p.doc and "\n" not in p.doc, p.name
-        assert s.resolve({})[p.name] == p.default
+    for name, info in s.fields.items():
+        assert info.description and "\n" not in info.description, name
+        assert s.resolve({})[name] == info.default
     module = sys.modules[s.generate.__module__]
     assert module.__doc__ and 1 <= len(module.__doc__.strip().splitlines()) <= 2
 

@@ -38,15 +38,17 @@ def _fmt(value) -> str:
 
 def list_systems(names=None) -> str:
     """The text of `--list`: one line per system, then one line per parameter (default and doc)."""
+    from rnn_tui.settings import bounds_text
     from rnn_tui.systems import SYSTEMS, get_system
 
     systems = [get_system(n) for n in names] if names else list(SYSTEMS.values())
     lines = []
     for s in systems:
         lines.append(f"{s.name} ({s.kind}; steps {s.steps}, dt {s.dt:.6g}): {s.doc}")
-        width = max((len(p.name) for p in s.params), default=0)
-        for p in s.params:
-            lines.append(f"    {p.name:<{width}} = {_fmt(p.default):<10} {p.doc}")
+        width = max((len(name) for name in s.fields), default=0)
+        for name, info in s.fields.items():
+            bounds = bounds_text(info)
+            lines.append(f"    {name:<{width}} = {_fmt(info.default):<10} {info.description}" + (f" ({bounds})" if bounds else ""))
     return "\n".join(lines)
 
 

@@ -1,39 +1,13 @@
-"""The base of every configuration table (torch-free): a frozen pydantic model that rejects unknown
-keys and non-finite numbers, and `ArchConfig`, the base of each architecture's hyperparameters.
-
-Every field is declared with `Field(default, description=..., ge/gt/le/lt=...)`: the description
-is the field's documentation (the app's tooltips), the bounds are checked here and shown in errors.
+"""`ArchConfig`, the base of each architecture's hyperparameters (torch-free): a typed settings
+table (rnn_tui/settings.py) with the facts the rest of rnn-tui reads from the architecture itself
+(its doc, what data it takes, its size field, the hyperparameters a run's row shows, its label).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
-from pydantic_core import PydanticCustomError
-
-
-def _not_bool(kind: str, words: str):
-    """true/false is not a number here (pydantic's lax mode would read it as 1/0)."""
-
-    def check(value: Any) -> Any:
-        if isinstance(value, bool):
-            raise PydanticCustomError(kind, f"Input should be {words}")
-        return value
-
-    return BeforeValidator(check)
-
-
-# The number types of settings: lax (a string "64" from the form is 64), but a bool is refused.
-Int = Annotated[int, _not_bool("int_type", "a valid integer")]
-Float = Annotated[float, _not_bool("float_type", "a valid number")]
-
-
-class Section(BaseModel):
-    """A frozen table of settings: unknown keys, NaN and inf are errors; strings are converted
-    (the app's form passes the text of its inputs). Number fields use `Int` and `Float`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+from rnn_tui.settings import Float, Int, Section  # noqa: F401 - the architectures' field types, from here
 
 
 class ArchConfig(Section):

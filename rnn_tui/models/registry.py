@@ -14,20 +14,30 @@ from __future__ import annotations
 
 import importlib
 
-from rnn_tui.models import convlstm, esn, mlp, ngrc, recurrent, rk4
 from rnn_tui.models.hparams import ArchConfig
 
-CONFIGS: tuple[type[ArchConfig], ...] = (
-    recurrent.RNNConfig,
-    recurrent.LSTMConfig,
-    recurrent.GRUConfig,
-    recurrent.DenseGRUConfig,
-    recurrent.IRNNConfig,
-    esn.ESNConfig,
-    ngrc.NGRCConfig,
-    mlp.MLPConfig,
-    convlstm.ConvLSTMConfig,
-    rk4.RK4Config,
+
+def _classes(*names: str) -> tuple[type[ArchConfig], ...]:
+    """"package.Class" under rnn_tui.models -> the classes (the packages are torch-free)."""
+    out = []
+    for name in names:
+        package, cls = name.rsplit(".", 1)
+        out.append(getattr(importlib.import_module(f"rnn_tui.models.{package}"), cls))
+    return tuple(out)
+
+
+# One line an architecture, in the order of lists and the app's select.
+CONFIGS: tuple[type[ArchConfig], ...] = _classes(
+    "recurrent.RNNConfig",
+    "recurrent.LSTMConfig",
+    "recurrent.GRUConfig",
+    "recurrent.DenseGRUConfig",
+    "recurrent.IRNNConfig",
+    "esn.ESNConfig",
+    "ngrc.NGRCConfig",
+    "mlp.MLPConfig",
+    "convlstm.ConvLSTMConfig",
+    "rk4.RK4Config",
 )
 
 # name -> its hyperparameter class, in the order above (the order of lists and the app's select)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 from rnn_tui.errors import UserError, closest
-from rnn_tui.systems.base import Param, System, Trajectory
+from rnn_tui.systems.base import System, SystemParams, Trajectory
 
 # Module names, in the order they are listed to the user. A new system is one module and one name.
 _MODULES = ("sine", "noisy_sine", "oscillator", "lotka_volterra", "lorenz63", "logistic", "kdv", "lorenz96", "ks", "csv_data")
@@ -27,4 +27,4 @@ def get_system(name: str) -> System:
         raise UserError(f"unknown system {name!r}{closest(name, SYSTEMS)}; valid: {', '.join(SYSTEMS)}") from None
 
 
-__all__ = ["Param", "System", "Trajectory", "SYSTEMS", "get_system"]
+__all__ = ["SystemParams", "System", "Trajectory", "SYSTEMS", "get_system"]

@@ -1,4 +1,5 @@
-"""What every dynamical system provides: typed parameters with defaults, and a true trajectory."""
+"""What every dynamical system provides: typed parameters (a pydantic model with defaults, descriptions
+and bounds), and a true trajectory."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from typing import Callable, Literal
 
 import numpy as np
 
+from pydantic import ValidationError
+
 from rnn_tui.errors import UserError, closest
+from rnn_tui.settings import Section, got
 from rnn_tui.systems import cache
 
 Kind = Literal["flow", "map", "field", "data"]
@@ -18,41 +22,31 @@ MAX_STEPS = 10_000_000  # samples of one trajectory (80 MB a component in float6
 MAX_DT = 1e6  # sample step in time units
 
 
-@dataclass(frozen=True)
-class Param:
-    """One parameter of a system: its name, default, one-line doc, type and allowed range."""
+class SystemParams(Section):
+    """A system's parameters: a subclass beside each system declares one typed field each, with its
+    default, a description and its bounds (`Field(1.0, ge=0, description=...)`), which the app's
+    panel, `rnn-tui data --list` and the error messages read."""
 
-    name: str
-    default: float | int | str
-    doc: str
-    type: type = float
-    min: float | None = None  # inclusive lower bound
-    max: float | None = None  # inclusive upper bound
-    min_exclusive: bool = False  # True: value must be strictly above `min`
 
-    def parse(self, raw, system: str) -> float | int | str:
-        """Convert and validate a value (from a CLI string, TOML or a widget); raise UserError."""
-        if self.type is str:
-            if not isinstance(raw, str) or not raw:
-                raise UserError(f"{system}: parameter {self.name!r} needs a non-empty string, got {raw!r}")
-            return raw
-        try:
-            if isinstance(raw, bool):
-                raise ValueError
-            value = self.type(float(raw)) if self.type is int else float(raw)
-            if self.type is int and float(raw) != int(float(raw)):
-                raise ValueError
-        except (TypeError, ValueError):
-            kind = "an integer" if self.type is int else "a number"
-            raise UserError(f"{system}: parameter {self.name!r} needs {kind}, got {raw!r}") from None
-        if not math.isfinite(value):
-            raise UserError(f"{system}: parameter {self.name!r} must be finite, got {raw!r}")
-        if self.min is not None and (value < self.min or (self.min_exclusive and value == self.min)):
-            op = ">" if self.min_exclusive else ">="
-            raise UserError(f"{system}: parameter {self.name!r} must be {op} {self.min:g}, got {value:g}")
-        if self.max is not None and value > self.max:
-            raise UserError(f"{system}: parameter {self.name!r} must be <= {self.max:g}, got {value:g}")
-        return value
+# pydantic's error types -> the words of a one-line message (bounds are said from the field's own)
+_NEEDS = {"float_parsing": "needs a number", "float_type": "needs a number", "int_parsing": "needs an integer",
+          "int_from_float": "needs an integer", "int_type": "needs an integer", "string_type": "needs a non-empty string",
+          "string_too_short": "needs a non-empty string", "finite_number": "must be finite"}
+_BOUNDS = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
+
+
+def _param_error(system: str, fields: dict, err: dict) -> UserError:
+    """One pydantic error of a system's parameters as the one line a user reads."""
+    name, typ, raw = str(err["loc"][0]) if err["loc"] else "", err["type"], err.get("input")
+    if typ == "extra_forbidden":
+        valid = ", ".join(fields) or "none"
+        return UserError(f"unknown parameter {name!r} for system {system!r}{closest(name, fields)}; valid: {valid}")
+    if typ in _NEEDS:
+        return UserError(f"{system}: parameter {name!r} {_NEEDS[typ]}, got {raw!r}")
+    if typ in _BOUNDS:
+        op, key = _BOUNDS[typ]
+        return UserError(f"{system}: parameter {name!r} must be {op} {got((err.get('ctx') or {}).get(key))}, got {got(raw)}")
+    return UserError(f"{system}: parameter {name!r}: {' '.join(str(err.get('msg', typ)).split())}")  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -80,7 +74,7 @@ class System:
     name: str
     kind: Kind
     doc: str  # one line: what it is and where it comes from in the notes
-    params: tuple[Param, ...]
+    params: type[SystemParams]  # its parameters: typed, documented, bounded
     steps: int  # default number of samples
     dt: float  # default sample step
     generate: Callable[[dict, int, float, int], Trajectory]
@@ -94,15 +88,20 @@ class System:
     # reads the valid ground-truth time off the two.
     second_integration: Callable[[dict, int, float, int], tuple[np.ndarray, str]] | None = None
 
-    def param(self, name: str) -> Param:
-        for p in self.params:
-            if p.name == name:
-                return p
-        valid = ", ".join(p.name for p in self.params) or "none"
-        raise UserError(
-            f"unknown parameter {name!r} for system {self.name!r}"
-            f"{closest(name, [p.name for p in self.params])}; valid: {valid}"
-        )
+    @property
+    def fields(self) -> dict:
+        """Parameter name -> its pydantic FieldInfo (default, description, bounds), in order."""
+        return self.params.model_fields
+
+    def defaults(self) -> dict:
+        return {name: info.default for name, info in self.fields.items()}
+
+    def check(self, name: str, raw):
+        """One parameter's value (a string from a form, a TOML value) converted and checked: its value,
+        or a UserError naming the parameter and what is wrong."""
+        if name not in self.fields:
+            raise _param_error(self.name, self.fields, {"loc": (name,), "type": "extra_forbidden"})
+        return self.resolve({name: raw})[name]
 
     def lyapunov_for(self, given: dict | None = None) -> float | None:
         """`lyapunov` where the parameters it depends on keep their defaults; None where they do not
@@ -113,11 +112,12 @@ class System:
         return self.lyapunov if all(chosen[p] == defaults[p] for p in self.lyapunov_params) else None
 
     def resolve(self, given: dict | None = None) -> dict:
-        """Defaults overlaid with `given` (validated). Raises UserError naming a bad key or value."""
-        out = {p.name: p.default for p in self.params}
-        for key, raw in (given or {}).items():
-            out[key] = self.param(key).parse(raw, self.name)
-        return out
+        """Defaults overlaid with `given`, validated by the system's parameter model. Raises UserError
+        naming a bad key or value."""
+        try:
+            return self.params.model_validate(given or {}).model_dump()
+        except ValidationError as exc:
+            raise _param_error(self.name, self.fields, exc.errors(include_url=False)[0]) from None
 
     def trajectory(self, params: dict | None = None, steps: int | None = None, dt: float | None = None, seed: int = 0) -> Trajectory:
         """Validated entry point: resolves parameters, checks steps and dt, and generates."""

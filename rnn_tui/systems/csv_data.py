@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_tui.errors import UserError
-from rnn_tui.systems.base import Param, System, Trajectory
+from pydantic import Field
+
+from rnn_tui.systems.base import System, SystemParams, Trajectory
 
 MAX_ROWS = 1_000_000  # default `steps`: at most this many rows are read (the whole file in practice)
 
@@ -28,14 +30,18 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=values, names=names, kind="data", dt=dt)
 
 
+class Params(SystemParams):
+    """csv's parameters."""
+
+    path: str = Field("", min_length=1, description="the CSV file: a header row (names), then numbers; blank lines are skipped")
+    columns: str = Field("", min_length=1, description="comma-separated columns to use, in order (empty: every column but t)")
+
+
 SYSTEM = System(
     name="csv",
     kind="data",
     doc="your own series from a CSV file: header row, optional time column t, one row per sample",
-    params=(
-        Param("path", "", "the CSV file: a header row (names), then numbers; blank lines are skipped", type=str),
-        Param("columns", "", "comma-separated columns to use, in order (empty: every column but t)", type=str),
-    ),
+    params=Params,
     steps=MAX_ROWS,  # the first `steps` rows are used; a shorter file is used whole
     dt=1.0,  # sample step when the file has no t column (with one, the mean step of t is used)
     generate=generate,

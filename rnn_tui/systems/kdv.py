@@ -9,7 +9,10 @@ import math
 import numpy as np
 
 from rnn_tui.errors import UserError
-from rnn_tui.systems.base import Param, System, Trajectory
+from pydantic import Field
+
+from rnn_tui.settings import Float, Int
+from rnn_tui.systems.base import System, SystemParams, Trajectory
 from rnn_tui.systems.etdrk4 import ETDRK4
 
 # Resolution of the solver, from convergence runs against the exact solution (tests/test_kdv.py):
@@ -115,18 +118,22 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=np.ascontiguousarray(u), names=names, kind="field", dt=dt, x=grid)
 
 
+class Params(SystemParams):
+    """kdv's parameters."""
+
+    length: Float = Field(64.0, ge=1.0, description="length of the periodic domain [−L/2, L/2)")
+    n: Int = Field(256, ge=8, le=4096, description="grid points written out (the solver refines the grid internally as needed)")
+    kappa1: Float = Field(1.0, gt=0.0, le=2.0, description="wavenumber κ1 of soliton 1: depth 2κ1², speed 4κ1²")
+    kappa2: Float = Field(0.6, gt=0.0, le=2.0, description="wavenumber κ2 of soliton 2: depth 2κ2², speed 4κ2²")
+    x1: Float = Field(-20.0, description="position of soliton 1 at t = 0")
+    x2: Float = Field(-12.0, description="position of soliton 2 at t = 0")
+
+
 SYSTEM = System(
     name="kdv",
     kind="field",
     doc="KdV u_t − 6uu_x + u_xxx = 0, periodic: exact two-soliton start, the fast soliton overtakes the slow (notes 000)",
-    params=(
-        Param("length", 64.0, "length of the periodic domain [−L/2, L/2)", min=1.0),
-        Param("n", 256, "grid points written out (the solver refines the grid internally as needed)", type=int, min=8, max=4096),
-        Param("kappa1", 1.0, "wavenumber κ1 of soliton 1: depth 2κ1², speed 4κ1²", min=0.0, max=2.0, min_exclusive=True),
-        Param("kappa2", 0.6, "wavenumber κ2 of soliton 2: depth 2κ2², speed 4κ2²", min=0.0, max=2.0, min_exclusive=True),
-        Param("x1", -20.0, "position of soliton 1 at t = 0"),
-        Param("x2", -12.0, "position of soliton 2 at t = 0"),
-    ),
+    params=Params,
     steps=240,
     dt=0.025,
     generate=generate,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from pydantic import Field
 
-from rnn_tui.systems.base import Param, System, Trajectory
+from rnn_tui.settings import Float, Int
+from rnn_tui.systems.base import System, SystemParams, Trajectory
 from rnn_tui.systems.etdrk4 import ETDRK4
 
 # Internal ETDRK4 step, at most. Over 20 time units on the attractor (L = 22, 64 points) the field
@@ -107,16 +109,20 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=u, names=names, kind="field", dt=dt, x=length / n * np.arange(n))
 
 
+class Params(SystemParams):
+    """ks's parameters."""
+
+    length: Float = Field(22.0, ge=1.0, le=1000.0, description="length L of the periodic domain [0, L) (22: chaotic, a few unstable waves)")
+    n: Int = Field(64, ge=8, le=4096, description="grid points (Fourier modes kept after dealiasing: n/3)")
+    perturbation: Float = Field(0.1, ge=0.0, description="size of the seeded start (its four longest waves) before the spin-up")
+    spinup: Float = Field(500.0, ge=0.0, description="time units integrated and discarded before sampling (reaches the attractor)")
+
+
 SYSTEM = System(
     name="ks",
     kind="field",
     doc="Kuramoto–Sivashinsky u_t + uu_x + u_xx + u_xxxx = 0, periodic on [0, L), L = 22, 64 points, dt = 0.25; chaotic",
-    params=(
-        Param("length", 22.0, "length L of the periodic domain [0, L) (22: chaotic, a few unstable waves)", min=1.0, max=1000.0),
-        Param("n", 64, "grid points (Fourier modes kept after dealiasing: n/3)", type=int, min=8, max=4096),
-        Param("perturbation", 0.1, "size of the seeded start (its four longest waves) before the spin-up", min=0.0),
-        Param("spinup", 500.0, "time units integrated and discarded before sampling (reaches the attractor)", min=0.0),
-    ),
+    params=Params,
     steps=10000,
     dt=0.25,
     generate=generate,

@@ -5,8 +5,10 @@ Iterated exactly in float64, one Python float at a time, so the series is reprod
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
-from rnn_tui.systems.base import Param, System, Trajectory
+from rnn_tui.settings import Float
+from rnn_tui.systems.base import System, SystemParams, Trajectory
 
 
 def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
@@ -20,14 +22,18 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=np.array(out, dtype=np.float64)[:, None], names=("x",), kind="map", dt=dt)
 
 
+class Params(SystemParams):
+    """logistic's parameters."""
+
+    r: Float = Field(3.5, ge=0.0, le=4.0, description="growth rate r, in [0, 4] (3.5: period-4 cycle; 3.9: chaos)")
+    x0: Float = Field(0.2, ge=0.0, le=1.0, description="starting value x_0, in [0, 1]")
+
+
 SYSTEM = System(
     name="logistic",
     kind="map",
     doc="logistic map x ← r x (1 − x) (notes 002): period 4 at r = 3.5, chaotic at r = 3.9",
-    params=(
-        Param("r", 3.5, "growth rate r, in [0, 4] (3.5: period-4 cycle; 3.9: chaos)", min=0.0, max=4.0),
-        Param("x0", 0.2, "starting value x_0, in [0, 1]", min=0.0, max=1.0),
-    ),
+    params=Params,
     steps=1000,
     dt=1.0,
     generate=generate,

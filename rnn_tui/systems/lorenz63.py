@@ -5,8 +5,10 @@ A spin-up is integrated and discarded so that sampling starts on the attractor; 
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
-from rnn_tui.systems.base import Param, System, Trajectory, integrate_flow
+from rnn_tui.settings import Float
+from rnn_tui.systems.base import System, SystemParams, Trajectory, integrate_flow
 
 LYAPUNOV = 0.906  # largest Lyapunov exponent at σ = 10, ρ = 28, β = 8/3 (checked in the tests)
 
@@ -26,19 +28,23 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=values, names=("x", "y", "z"), kind="flow", dt=dt)
 
 
+class Params(SystemParams):
+    """lorenz63's parameters."""
+
+    sigma: Float = Field(10.0, description="Prandtl number σ")
+    rho: Float = Field(28.0, description="Rayleigh number ρ (28: chaotic)")
+    beta: Float = Field(8.0 / 3.0, description="geometric factor β")
+    x0: Float = Field(1.0, description="x at the start of the spin-up")
+    y0: Float = Field(1.0, description="y at the start of the spin-up")
+    z0: Float = Field(1.0, description="z at the start of the spin-up")
+    spinup: Float = Field(10.0, ge=0.0, description="time units integrated and discarded before sampling (reaches the attractor)")
+
+
 SYSTEM = System(
     name="lorenz63",
     kind="flow",
     doc="Lorenz-63 x' = σ(y−x), y' = x(ρ−z) − y, z' = xy − βz, dt = 0.01 (notes 001); chaotic",
-    params=(
-        Param("sigma", 10.0, "Prandtl number σ"),
-        Param("rho", 28.0, "Rayleigh number ρ (28: chaotic)"),
-        Param("beta", 8.0 / 3.0, "geometric factor β"),
-        Param("x0", 1.0, "x at the start of the spin-up"),
-        Param("y0", 1.0, "y at the start of the spin-up"),
-        Param("z0", 1.0, "z at the start of the spin-up"),
-        Param("spinup", 10.0, "time units integrated and discarded before sampling (reaches the attractor)", min=0.0),
-    ),
+    params=Params,
     steps=20000,
     dt=0.01,
     generate=generate,

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from pydantic import Field
 
-from rnn_tui.systems.base import Param, System, Trajectory, integrate_flow
+from rnn_tui.settings import Float, Int
+from rnn_tui.systems.base import System, SystemParams, Trajectory, integrate_flow
 
 # Largest Lyapunov exponent at N = 40, F = 8, per time unit, measured once with systems/lyapunov.py
 # (Benettin, RK4 h = 0.01, renormalised every 0.1; 64 starts on the attractor, 20 time units of
@@ -48,16 +50,20 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=values, names=names, kind="field", dt=dt, x=np.arange(n, dtype=np.float64))
 
 
+class Params(SystemParams):
+    """lorenz96's parameters."""
+
+    n: Int = Field(40, ge=4, le=1000, description="sites on the ring")
+    forcing: Float = Field(8.0, ge=-100.0, le=100.0, description="forcing F (8: chaotic; below about 0.9 every state decays to X_i = F)")
+    perturbation: Float = Field(0.01, ge=0.0, description="standard deviation of the seeded kick away from the rest state X_i = F")
+    spinup: Float = Field(50.0, ge=0.0, description="time units integrated and discarded before sampling (reaches the attractor)")
+
+
 SYSTEM = System(
     name="lorenz96",
     kind="field",
     doc="Lorenz-96 ring dX_i/dt = (X_{i+1} − X_{i−2}) X_{i−1} − X_i + F, N = 40 sites, F = 8, dt = 0.01; chaotic",
-    params=(
-        Param("n", 40, "sites on the ring", type=int, min=4, max=1000),
-        Param("forcing", 8.0, "forcing F (8: chaotic; below about 0.9 every state decays to X_i = F)", min=-100.0, max=100.0),
-        Param("perturbation", 0.01, "standard deviation of the seeded kick away from the rest state X_i = F", min=0.0),
-        Param("spinup", 50.0, "time units integrated and discarded before sampling (reaches the attractor)", min=0.0),
-    ),
+    params=Params,
     steps=20000,
     dt=0.01,
     generate=generate,

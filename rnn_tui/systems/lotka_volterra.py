@@ -5,8 +5,10 @@ Closed orbits (the first integral δx − γ ln x + βy − α ln y is constant)
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 
-from rnn_tui.systems.base import Param, System, Trajectory, integrate_flow
+from rnn_tui.settings import Float
+from rnn_tui.systems.base import System, SystemParams, Trajectory, integrate_flow
 
 # Period of the orbit through (10, 5) at the default rates, measured from a DOP853 run at
 # rtol = atol = 1e-13 (time between successive upward crossings of x = γ/δ); see the tests.
@@ -25,18 +27,22 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=values, names=("x", "y"), kind="flow", dt=dt)
 
 
+class Params(SystemParams):
+    """lotka_volterra's parameters."""
+
+    alpha: Float = Field(1.5, gt=0.0, description="prey growth rate α")
+    beta: Float = Field(1.0, gt=0.0, description="predation rate β")
+    gamma: Float = Field(3.0, gt=0.0, description="predator death rate γ")
+    delta: Float = Field(1.0, gt=0.0, description="predator growth per prey eaten δ")
+    x0: Float = Field(10.0, gt=0.0, description="starting prey population x(0) > 0")
+    y0: Float = Field(5.0, gt=0.0, description="starting predator population y(0) > 0")
+
+
 SYSTEM = System(
     name="lotka_volterra",
     kind="flow",
     doc="Lotka–Volterra predator–prey x' = αx − βxy, y' = δxy − γy (closed orbits; notes 000)",
-    params=(
-        Param("alpha", 1.5, "prey growth rate α", min=0.0, min_exclusive=True),
-        Param("beta", 1.0, "predation rate β", min=0.0, min_exclusive=True),
-        Param("gamma", 3.0, "predator death rate γ", min=0.0, min_exclusive=True),
-        Param("delta", 1.0, "predator growth per prey eaten δ", min=0.0, min_exclusive=True),
-        Param("x0", 10.0, "starting prey population x(0) > 0", min=0.0, min_exclusive=True),
-        Param("y0", 5.0, "starting predator population y(0) > 0", min=0.0, min_exclusive=True),
-    ),
+    params=Params,
     steps=2500,
     dt=0.02,
     generate=generate,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from pydantic import Field
 
-from rnn_tui.systems.base import Param, System, Trajectory
+from rnn_tui.settings import Float
+from rnn_tui.systems.base import System, SystemParams, Trajectory
 
 
 def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
@@ -18,14 +20,18 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=x[:, None], names=("x",), kind="flow", dt=dt)
 
 
+class Params(SystemParams):
+    """noisy_sine's parameters."""
+
+    omega: Float = Field(0.02, description="angular frequency ω of the sine (radians per time unit)")
+    amplitude: Float = Field(2.0, ge=0.0, description="noise amplitude a: each sample adds a·U(0, 1)")
+
+
 SYSTEM = System(
     name="noisy_sine",
     kind="flow",
     doc="sin(ωt) plus uniform noise a·U(0,1), t = 0..999 (notes 003); the seed fixes the noise",
-    params=(
-        Param("omega", 0.02, "angular frequency ω of the sine (radians per time unit)"),
-        Param("amplitude", 2.0, "noise amplitude a: each sample adds a·U(0, 1)", min=0.0),
-    ),
+    params=Params,
     steps=1000,
     dt=1.0,
     generate=generate,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from pydantic import Field
 
-from rnn_tui.systems.base import Param, System, Trajectory, integrate_flow
+from rnn_tui.settings import Float
+from rnn_tui.systems.base import System, SystemParams, Trajectory, integrate_flow
 
 
 def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
@@ -23,17 +25,21 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=values, names=("x", "v"), kind="flow", dt=dt)
 
 
+class Params(SystemParams):
+    """oscillator's parameters."""
+
+    eta: Float = Field(0.4, ge=0.0, description="damping coefficient η (= 2γ in the notes), >= 0")
+    F0: Float = Field(1.0, description="amplitude F0 of the driving force")
+    omega: Float = Field(0.5, description="angular frequency ω of the driving force")
+    x0: Float = Field(1.0, description="starting position x(0)")
+    v0: Float = Field(0.0, description="starting velocity x'(0)")
+
+
 SYSTEM = System(
     name="oscillator",
     kind="flow",
     doc="driven damped oscillator x'' + η x' + x = F0 cos(ωt) (notes 004; their script uses 2γ = η = 0.4)",
-    params=(
-        Param("eta", 0.4, "damping coefficient η (= 2γ in the notes), >= 0", min=0.0),
-        Param("F0", 1.0, "amplitude F0 of the driving force"),
-        Param("omega", 0.5, "angular frequency ω of the driving force"),
-        Param("x0", 1.0, "starting position x(0)"),
-        Param("v0", 0.0, "starting velocity x'(0)"),
-    ),
+    params=Params,
     steps=2000,
     dt=0.05,
     generate=generate,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from pydantic import Field
 
-from rnn_tui.systems.base import Param, System, Trajectory
+from rnn_tui.settings import Float
+from rnn_tui.systems.base import System, SystemParams, Trajectory
 
 STEPS = 1000
 DT = 4 * math.pi / (STEPS - 1)  # so that the default grid is linspace(0, 4π, 1000)
@@ -20,15 +22,19 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     return Trajectory(t=t, values=x[:, None], names=("x",), kind="flow", dt=dt)
 
 
+class Params(SystemParams):
+    """sine's parameters."""
+
+    frequency: Float = Field(1.0, description="angular frequency ω (radians per time unit)")
+    amplitude: Float = Field(1.0, description="amplitude A")
+    phase: Float = Field(0.0, description="phase φ at t = 0 (radians)")
+
+
 SYSTEM = System(
     name="sine",
     kind="flow",
     doc="sine wave x = A sin(ωt + φ) on [0, 4π] with 1000 samples (notes 004)",
-    params=(
-        Param("frequency", 1.0, "angular frequency ω (radians per time unit)"),
-        Param("amplitude", 1.0, "amplitude A"),
-        Param("phase", 0.0, "phase φ at t = 0 (radians)"),
-    ),
+    params=Params,
     steps=STEPS,
     dt=DT,
     generate=generate,

@@ -1,6 +1,6 @@
 """The configuration panel: one row per setting, built from the typed Config's field metadata
 (description as the tooltip, bounds as the placeholder, Literal choices as a select), the system's
-Param specs and the chosen architecture's hyperparameters. Each field is checked as it is typed
+system's parameter model and the chosen architecture's hyperparameters. Each field is checked as it is typed
 (config.check_value); the whole form with config.from_dict, so that cross-field rules give the same
 messages as the CLI, and the field at fault is the error's `key`.
 
@@ -34,7 +34,7 @@ SYSTEM_DEFAULTS = {"system.steps": "steps", "system.dt": "dt"}
 
 
 class ParseValidator(Validator):
-    """A Textual validator around a parse function that raises UserError (Param.parse, check_value)."""
+    """A Textual validator around a parse function that raises UserError (System.check, check_value)."""
 
     def __init__(self, parse) -> None:
         super().__init__()
@@ -52,7 +52,7 @@ def strip_source(message: str) -> str:
     return message[len(FORM) + 2 :] if message.startswith(FORM + ": ") else message
 
 
-_PARAM_MESSAGE = re.compile(r"[\w.-]+: parameter '([^']+)' (.+)")  # systems.base.Param.parse's messages
+_PARAM_MESSAGE = re.compile(r"[\w.-]+: parameter '([^']+)' (.+)")  # systems.base's parameter messages
 
 
 def for_row(key: str, message: str) -> str:
@@ -234,13 +234,13 @@ class ConfigPanel(VerticalScroll):
         return ("auto", "cpu", "cuda") if (self.cuda or current == "cuda") else ("auto", "cpu")
 
     def _param_rows(self, system_name: str, params: dict) -> list[FieldRow]:
+        """The system's parameters, each a row from its field's metadata (description and bounds)."""
         system = SYSTEMS[system_name]
         rows = []
-        for p in system.params:
-            value = params.get(p.name, p.default)
-            doc = p.doc + (f" (range {p.min:g}..)" if p.min is not None and p.max is None else "")
-            parse = (lambda raw, p=p: None if raw == p.default else p.parse(raw, system_name))  # defaults are valid
-            rows.append(self._row(f"system.params.{p.name}", value, "text", doc, parse))
+        for name, info in system.fields.items():
+            value = params.get(name, info.default)
+            parse = (lambda raw, name=name, d=info.default: None if raw == d else system.check(name, raw))  # defaults are valid
+            rows.append(self._row(f"system.params.{name}", value, "text", info.description or "", parse, C.bounds_text(info)))
         return rows
 
     def compose(self) -> ComposeResult:
@@ -339,13 +339,13 @@ class ConfigPanel(VerticalScroll):
         for key, row in self.rows.items():
             parts = key.split(".")
             if parts[:2] == ["system", "params"]:
-                p = system.param(parts[2])
+                name, default = parts[2], system.fields[parts[2]].default
                 try:
-                    value = p.parse(row.value, system.name)
+                    value = system.check(name, row.value)
                 except UserError:
                     value = row.value
-                if p.name in self.param_keys or value != p.default:
-                    params[p.name] = value
+                if name in self.param_keys or value != default:
+                    params[name] = value
             else:
                 out[parts[0]][parts[1]] = row.value
         out["system"]["params"] = params
@@ -391,9 +391,8 @@ class ConfigPanel(VerticalScroll):
             self.rows["system.name"].set_value(cfg.system.name)
             self._rebuild_params(cfg.system.name, cfg.system.params)
         else:
-            system = SYSTEMS[cfg.system.name]
-            for p in system.params:
-                self.rows[f"system.params.{p.name}"].set_value(cfg.system.params.get(p.name, p.default))
+            for name, info in SYSTEMS[cfg.system.name].fields.items():
+                self.rows[f"system.params.{name}"].set_value(cfg.system.params.get(name, info.default))
         if cfg.train.device == "cuda" and not self.cuda:
             self.enable_cuda()
         self.rows["model.arch"].set_value(cfg.model.arch)

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
+from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Int
 
 
 class MLPConfig(ArchConfig):

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
+from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Int
 
 
 class RK4Config(ArchConfig):
