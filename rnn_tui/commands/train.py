@@ -103,39 +103,25 @@ def _flat(d: dict, prefix: str = "") -> dict:
 def execute(args, cfg, folder, source: str, state: dict | None = None) -> int:
     """Train `cfg` into `folder` with progress on stderr; the exit code of the run's status."""
     from rnn_tui.commands import progress as prog
-    from rnn_tui.core import events as ev
-    from rnn_tui.core.trainer import Control, train
+    from rnn_tui.core.control import Control
+    from rnn_tui.core.runfolder import train_into
     from rnn_tui.crash import crashed
 
     out_path = folder.path
     progress = prog.make(getattr(args, "quiet", False))
     control = Control()
-
-    def on_event(e) -> None:
-        # The run folder is made only once set-up succeeded, so bad input leaves nothing behind.
-        if isinstance(e, ev.Started):
-            folder.start(cfg, f"Resolved configuration of this run ({source}).\nRepeat it with: rnn-tui train --config {out_path / 'config.toml'}"
-                              f"\nGo on with: rnn-tui train --resume {out_path} --set train.epochs=N")
-        elif isinstance(e, ev.EpochEnd):
-            folder.append(e)
-        progress(e)
-
+    header = (f"Resolved configuration of this run ({source}).\nRepeat it with: rnn-tui train --config {out_path / 'config.toml'}"
+              f"\nGo on with: rnn-tui train --resume {out_path} --set train.epochs=N")
     previous = signal.signal(signal.SIGINT, _stop_then_interrupt(control))
     try:
-        result = train(cfg, on_event, control, resume=state)
-    except UserError:
-        folder.abandon()  # a failure found after set-up: nothing of this run stays behind
-        raise
-    except KeyboardInterrupt:
-        folder.release()
+        result = train_into(folder, cfg, header, progress, control, state)
+    except (UserError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug: the full story goes to a crash report, one line to the user
-        folder.release()
         raise crashed(exc, cfg, out_path if folder.metrics is not None else None) from None
     finally:
         progress.close()
         signal.signal(signal.SIGINT, previous)
-    folder.finish(result)
     if not getattr(args, "quiet", False):
         print(f"run written to {out_path}", file=sys.stderr)
     return EXIT[result.status]

@@ -5,6 +5,9 @@ it, marked as running until the run ends, and removed again if the run fails at 
     folder.start(cfg, header)                     # after set-up: config.toml, summary.json "running", metrics.jsonl
     folder.append(epoch_event)
     folder.finish(result) / folder.abandon()      # the run's files / remove what this run made
+
+`train_into(folder, cfg, ...)` is all of that around the core trainer: what `rnn-tui train`, the
+Python API and lessons run.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import time
 from pathlib import Path
 
+from rnn_tui.core import events as ev
 from rnn_tui.core import runio
 from rnn_tui.errors import UserError
 
@@ -122,3 +126,31 @@ class RunFolder:
                 (self.path / LOCK).unlink()
             except FileNotFoundError:
                 pass
+
+
+def train_into(folder: RunFolder, cfg, header: str, on_event=None, control=None, state: dict | None = None):
+    """Train `cfg` (or go on from `state`, a checkpoint) into `folder`: the folder is made only once
+    set-up succeeded (bad input leaves nothing behind), each epoch is appended as it ends, and the
+    results are written when the run ends (finished, diverged or cancelled). A failure at set-up
+    removes what this run made; an interrupt or a crash keeps the files and drops the lock. Returns
+    the core RunResult; `on_event` sees every event after the folder has taken it."""
+    from rnn_tui.core.trainer import train  # torch: only when something trains
+
+    def record(e) -> None:
+        if isinstance(e, ev.Started):
+            folder.start(cfg, header)
+        elif isinstance(e, ev.EpochEnd):
+            folder.append(e)
+        if on_event is not None:
+            on_event(e)
+
+    try:
+        result = train(cfg, record, control, resume=state)
+    except UserError:
+        folder.abandon()
+        raise
+    except BaseException:  # an interrupt, or a bug: keep what was written, free the folder
+        folder.release()
+        raise
+    folder.finish(result)
+    return result
