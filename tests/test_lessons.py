@@ -136,3 +136,46 @@ def test_every_shipped_lesson_reads_and_keeps_its_text_short():
     assert shipped and not [i for i in shipped if isinstance(i, Broken)]
     for lesson in shipped:
         assert 1 <= len(lesson.runs) <= 4 and lesson.words <= spec.MAX_WORDS and lesson.title and lesson.note
+
+
+async def test_the_lessons_screen_runs_a_lesson_shows_its_claim_and_compares_its_runs(tmp_path):
+    """Pilot: L opens the list (the shipped lessons and a teacher's), the tiny lesson opens with its
+    text, k runs its quick size, the claim appears measured (✓ and the number from the runs' files),
+    and c opens the Runs screen with the lesson's two runs selected."""
+    import asyncio
+    import time
+
+    from textual.widgets import ListView, Markdown, Static
+
+    from rnn_tui.core import library
+    from rnn_tui.tui.lessons_screen import LessonsScreen
+    from rnn_tui.tui.runs_screen import RunsScreen
+    from test_app import make_app
+
+    home = tmp_path / "home" / "lessons"
+    home.mkdir(parents=True)
+    write(home, lesson_text(text="a is {value:.2f} times b"), "95-tiny.md")
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("L")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonsScreen)
+        listing = screen.query_one(ListView)
+        assert len(listing.children) >= 2
+        listing.index = [i.number for i in screen.items].index(95)
+        await pilot.pause()
+        assert screen.lesson.number == 95 and "two small nets" in screen.query_one("#lesson-text", Markdown).source
+        await pilot.press("k")
+        deadline = time.monotonic() + 60
+        while screen.running and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        await pilot.pause(0.3)
+        claim = str(screen.query_one("#lesson-claim", Static).render())
+        out = screen.lesson_log.outcome
+        assert out is not None and out.verdict.holds and claim.startswith(f"✓ a is {out.verdict.value:.2f} times b")
+        assert "quick size" in claim
+        assert [p.parent for p in out.folders.values()] == [library.runs_root()] * 2
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen) and app.screen.marked == [p.name for p in out.folders.values()]

@@ -46,12 +46,13 @@ def _minutes(m: float) -> str:
 
 def show(number: int) -> str:
     from rnn_tui.lessons import get
+    from rnn_tui.lessons.claims import unmeasured
 
     lesson = get(number)
     runs = "\n".join(f"  - {r.label} ({r.preset or 'own configuration'}{': ' + ' '.join(r.overrides) if r.overrides else ''})"
                      for r in lesson.runs)
     return (f"Lesson {lesson.number}: {lesson.title} (notes {lesson.note}, ~{_minutes(lesson.minutes)})\n\n{lesson.text}\n"
-            f"Runs:\n{runs}\n\nClaim: {lesson.claim.text}\nRun it: rnn-tui lessons --run {lesson.number} [--headless] [--quick]")
+            f"Runs:\n{runs}\n\nClaim (measured when the runs are done): {unmeasured(lesson.claim.text)}\nRun it: rnn-tui lessons --run {lesson.number} [--headless] [--quick]")
 
 
 def run(args) -> int:

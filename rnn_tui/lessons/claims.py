@@ -239,3 +239,8 @@ def sentence(text: str, env: dict[str, Any]) -> str:
         return _Formatter().format(text, **safe)
     except (ValueError, TypeError) as exc:  # a format that does not fit the value (a string where a number was expected)
         return f"{text} ({exc})"
+
+
+def unmeasured(text: str) -> str:
+    """The sentence before its numbers are measured: each field reads '…'."""
+    return "".join(literal + ("…" if field is not None else "") for literal, field, _, _ in string.Formatter().parse(text))

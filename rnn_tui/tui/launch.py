@@ -32,3 +32,13 @@ def launch(args) -> int:
         app.current.control.request_stop()
         app.current.done.wait(30)
     return int(app.return_code or 0)
+
+
+def launch_lessons(number: int, quick: bool, runs: str | None = None) -> int:
+    """The app with the Lessons screen open on lesson `number`, running it (`rnn-tui lessons --run N`)."""
+    from rnn_tui.tui.app import RnnTuiApp
+
+    app = RnnTuiApp(C.load(FIRST_RUN), f"lesson {number}", runs)
+    app.call_later(app.action_lessons, number, quick)
+    app.run()
+    return int(app.return_code or 0)

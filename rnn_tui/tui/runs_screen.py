@@ -310,13 +310,14 @@ class RunsScreen(Screen):
     ]
     AUTO_FOCUS = "#runs-table"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, select: list[str] | None = None) -> None:
         super().__init__()
         self.root = root
         self.rows: list[library.RunRow] = []
         self.sort_key = "when"
         self.study = ""  # the sweep study shown ("" for every run)
-        self.marked: list[str] = []  # ids, in the order selected (their colours follow it)
+        # ids, in the order selected (their colours follow it); `select`: runs to overlay at once (a lesson's)
+        self.marked: list[str] = list(select or [])
         self._data: dict[str, RunData] = {}
         self.live = None  # the app's run shown as the "live" row (a tui.worker.Run), while it trains
         self._live_data: RunData | None = None
