@@ -7,7 +7,7 @@ is the field's documentation (the app's tooltips), the bounds are checked here a
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
@@ -27,6 +27,27 @@ def _not_bool(kind: str, words: str):
 # The number types of settings: lax (a string "64" from the form is 64), but a bool is refused.
 Int = Annotated[int, _not_bool("int_type", "a valid integer")]
 Float = Annotated[float, _not_bool("float_type", "a valid number")]
+
+RIDGE_MAX = 1e6
+
+
+def _ridge(value: Any) -> Any:
+    """A closed-form readout's ridge: a number in [0, RIDGE_MAX], or "auto" (chosen on the validation split)."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+    if number is None or not (0 <= number <= RIDGE_MAX):  # NaN fails too
+        raise PydanticCustomError("value_error", "{error}", {"error": f'must be a number in [0, {RIDGE_MAX:g}] or "auto"'})
+    return number
+
+
+# The ridge of a closed-form readout (ESN, NG-RC): a float, or "auto" (the ridge path on validation).
+Ridge = Annotated[Union[float, Literal["auto"]], BeforeValidator(_ridge)]
 
 
 class Section(BaseModel):
