@@ -11,13 +11,13 @@ norm) of each good step, and the first step that was not finite, if any.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import torch
 
 from rnn_tui.core.optim import grad_norm
+from rnn_tui.core.results import ReadoutReport
 from rnn_tui.kernels import cudagraph
 
 
@@ -166,26 +166,29 @@ class GraphRunner:
 
 
 class ClosedFormRunner:
-    """The closed-form fit (the ESN's or NG-RC's readout by ridge regression) as a single step that optimises nothing."""
+    """The closed-form fit (the ESN's or NG-RC's readout by ridge regression) as a single step that
+    optimises nothing. `fit` returns the fit's report (core/results.py: ReadoutReport, with the
+    training and validation losses), or None when it was stopped."""
 
     mode = "closed form"
     optimises = False
     check_every = 1
 
-    def __init__(self, fit: Callable[[], bool], train_loss: Callable[[], float]) -> None:
-        self.fit, self.train_loss = fit, train_loss
+    def __init__(self, fit: Callable[[], ReadoutReport | None]) -> None:
+        self.fit = fit
         self.done: list[StepStats] = []
-        self.fit_seconds: float | None = None  # the fit alone (not the training loss after it)
+        self.report: ReadoutReport | None = None
+        self.fit_seconds: float | None = None  # the fit alone (not the scoring after it)
 
     @property
     def pending(self) -> int:
         return len(self.done)
 
     def step(self, starts: torch.Tensor) -> None:
-        t0 = time.perf_counter()
-        if self.fit():  # False: stopped before the fit was done (nothing to report)
-            self.fit_seconds = time.perf_counter() - t0
-            self.done.append(StepStats(self.train_loss(), 0.0))
+        report = self.fit()
+        if report is not None:  # None: stopped before the fit was done (nothing to report)
+            self.report, self.fit_seconds = report, report.fit_s
+            self.done.append(StepStats(report.train_loss, 0.0))
 
     def drain(self) -> tuple[list[StepStats], BadStep | None]:
         out, self.done = self.done, []

@@ -23,6 +23,7 @@ from rnn_tui.config import Config
 from rnn_tui.core import events as ev
 from rnn_tui.core import threads
 from rnn_tui.core.control import Control
+from rnn_tui.core.closed_form import fit_readout
 from rnn_tui.core.data import Prepared, prepare
 from rnn_tui.core.evaluate import evaluate
 from rnn_tui.core.scoring import scoring
@@ -35,6 +36,7 @@ from rnn_tui.errors import UserError
 from rnn_tui.kernels import cudagraph
 from rnn_tui.models.base import ModelSpec
 from rnn_tui.models.registry import build
+from rnn_tui.work import Work
 
 __all__ = ["Control", "RunResult", "train", "grad_norm", "make_optimizer", "window_loss"]
 
@@ -159,8 +161,8 @@ class Trainer:
         model, prep, t = self.model, self.prep, self.cfg.train
         if not model.trainable:
             self.batch = self.n_train
-            return ClosedFormRunner(lambda: model.fit_closed_form(prep.inputs[: prep.n_train], self.control.stop),
-                                    lambda: mean_loss(model, prep, prep.train_starts, prep.inputs))
+            work = Work(self.control.stop, self.emit)  # issue 23: the fit and its scoring report their phases
+            return ClosedFormRunner(lambda: fit_readout(model, prep, work))
         self.batch = min(t.batch_size, self.n_train)
         params = [p for p in model.parameters() if p.requires_grad]
         self.params = params
@@ -268,7 +270,8 @@ class Trainer:
     def _record(self, epoch: int, steps: list[StepStats], train_loss: float, seconds: float) -> ev.EpochEnd:
         """Validate, track the best weights (early stopping), and report the epoch."""
         # Validation is always the next-step error after the full window (comparable across settings).
-        val_loss = mean_loss(self.model, self.prep, self.prep.val_starts, self.prep.clean)
+        report = getattr(self.runner, "report", None)  # issue 23: a closed-form fit scored its windows already
+        val_loss = report.val_loss if report is not None else mean_loss(self.model, self.prep, self.prep.val_starts, self.prep.clean)
         watched = val_loss if math.isfinite(val_loss) else train_loss
         if watched < self.best_val:
             self.best_val, self.since_best = watched, 0
@@ -329,5 +332,5 @@ class Trainer:
             split_samples={"train": prep.n_train, "val": prep.n_val, "test": prep.n_test},
             wall_time_s=round(time.perf_counter() - self.wall0, 3), train_time_s=round(self.train_seconds(), 3),
             evaluation=evaluation, evaluation_note=note,
-            fit_time_s=self._fit_seconds(),
+            fit_time_s=self._fit_seconds(), readout=getattr(self.runner, "report", None),  # issue 23
         )

@@ -38,6 +38,7 @@ from rnn_tui.ensemble.optim import MemberOptimizer, MemberSchedules
 from rnn_tui.ensemble.step import MemberStep
 from rnn_tui.models.base import ModelSpec
 from rnn_tui.models.registry import build, stack
+from rnn_tui.work import Work
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ class EnsembleTrainer:
     def _fit(self) -> bool:
         """The closed-form fit of every member at once (one "step"); False when stopped during it."""
         prep = self.prep
-        if not self.model.fit_closed_form(prep.inputs[: prep.n_train], self.control.stop):
+        if not self.model.fit_closed_form(prep.inputs[: prep.n_train], Work(self.control.stop, self.emit)):  # issue 23: phases
             return False
         for m, loss in zip(self.members, member_mean_losses(self.model, prep, prep.train_starts, prep.inputs)):
             m.epoch_losses, m.epoch_norms = [float(loss)], [0.0]
