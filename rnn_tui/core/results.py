@@ -232,17 +232,19 @@ class ReadoutReport:
 
     ridge: float  # the ridge of the readout kept (chosen on validation when `auto`)
     auto: bool  # model.ridge = "auto"
-    path: tuple[tuple[float, float], ...]  # (ridge, validation loss) along the ridge path
+    path: tuple[tuple[float, float, float], ...]  # (ridge, validation loss, validation VPT or NaN) along the ridge path
     condition: float  # the feature matrix's condition number (largest / smallest singular value)
     fit_s: float  # the fit alone: driving the reservoir and solving the readout
     train_loss: float  # the trainer's losses (next step after the full window, normalised MSE)...
     val_loss: float
     windows: tuple[int, int]  # ...over this many training and validation windows, evenly spaced
+    chosen_by: str = ""  # "validation VPT" or "validation loss" (what "auto" minimised or maximised)
 
     def to_dict(self) -> dict[str, Any]:
-        """The summary.json keys: ridge_chosen, ridge_auto, ridge_path, readout_condition, loss_windows."""
-        return {"ridge_chosen": self.ridge, "ridge_auto": self.auto,
-                "ridge_path": [{"ridge": r, "val_loss": _finite(v)} for r, v in self.path],
+        """The summary.json keys: ridge_chosen, ridge_auto, ridge_chosen_by, ridge_path (ridge, val_loss,
+        val_vpt_lyapunov where scored), readout_condition, loss_windows."""
+        return {"ridge_chosen": self.ridge, "ridge_auto": self.auto, "ridge_chosen_by": self.chosen_by if self.auto else "",
+                "ridge_path": [{"ridge": r, "val_loss": _finite(v), "val_vpt_lyapunov": _finite(t)} for r, v, t in self.path],
                 "readout_condition": _finite(self.condition),
                 "loss_windows": {"train": self.windows[0], "val": self.windows[1]}}
 
@@ -252,14 +254,10 @@ class ReadoutReport:
             return None
         windows = d.get("loss_windows") or {}
         return cls(float(d["ridge_chosen"]), bool(d.get("ridge_auto", False)),
-                   tuple((float(p["ridge"]), _num(p.get("val_loss"))) for p in d.get("ridge_path") or []),
+                   tuple((float(p["ridge"]), _num(p.get("val_loss")), _num(p.get("val_vpt_lyapunov"))) for p in d.get("ridge_path") or []),
                    _num(d.get("readout_condition")), _num(d.get("fit_time_s")), _num(d.get("final_train_loss")),
-                   _num(d.get("final_val_loss")), (int(windows.get("train", 0)), int(windows.get("val", 0))))
-
-    def best(self) -> tuple[float, float] | None:
-        """The (ridge, validation loss) of lowest validation loss on the path (None: no path)."""
-        finite = [p for p in self.path if math.isfinite(p[1])]
-        return min(finite, key=lambda p: (p[1], -p[0])) if finite else None
+                   _num(d.get("final_val_loss")), (int(windows.get("train", 0)), int(windows.get("val", 0))),
+                   str(d.get("ridge_chosen_by", "")))
 
 
 def _finite(v: float) -> float | None:

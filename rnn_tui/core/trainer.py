@@ -162,7 +162,7 @@ class Trainer:
         if not model.trainable:
             self.batch = self.n_train
             work = Work(self.control.stop, self.emit)  # issue 23: the fit and its scoring report their phases
-            return ClosedFormRunner(lambda: fit_readout(model, prep, work))
+            return ClosedFormRunner(lambda: fit_readout(model, prep, work, scoring(self.cfg, prep.traj.dt, truth=False)))
         self.batch = min(t.batch_size, self.n_train)
         params = [p for p in model.parameters() if p.requires_grad]
         self.params = params
