@@ -62,10 +62,11 @@ def score(pred: np.ndarray, prep: Prepared, first: np.ndarray, split: str, lyapu
 
 def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 100, mode: str = "auto",
              stop=None, split: str = "auto", threshold: float = metrics.VPT_THRESHOLD,
-             truth_time: float | None = None) -> Evaluation | None:
+             truth_time: float | None = None, work=None) -> Evaluation | None:
     """Free-running forecasts from up to MAX_STARTS starts in the held-out split; errors in data units.
     None when `stop` (a threading.Event) is set between chunks of starts (stop means stop).
-    split="validation" scores the validation split (what a sweep may choose settings on)."""
+    split="validation" scores the validation split (what a sweep may choose settings on). `work`
+    (rnn_tui.work.Work), where given, hears the phase "scoring the SPLIT forecasts", chunk by chunk."""
     L = prep.seq_len
     split, first, H = plan(prep, horizon, split)
     if split is None:
@@ -73,13 +74,18 @@ def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk:
     if len(first) == 0:
         return Evaluation(split)
     preds = []
+    phase = work.phase(f"scoring the {split} forecasts", len(first), "forecasts") if work is not None else None
     for i in range(0, len(first), chunk):
         if stop is not None and stop.is_set():
             return None
+        if phase is not None:
+            phase.tick(i, force=True)
         starts = torch.as_tensor(first[i : i + chunk] - L, device=prep.clean.device)
         try:
             preds.append(free_run(model, gather_windows(prep.clean, starts, L), H, mode, stop).double().cpu().numpy())
         except Stopped:
             return None
+    if phase is not None:
+        phase.tick(len(first), force=True)
     pred = prep.denormalise(np.concatenate(preds, axis=0))  # (S, H, D)
     return score(pred, prep, first, split, lyapunov, threshold, truth_time)

@@ -305,7 +305,8 @@ class Trainer:
                 return None, "skipped: the run was cancelled"
             sc = scoring(self.cfg, self.prep.traj.dt)  # None exponent away from where it was measured
             scores = evaluate(self.model, self.prep, sc.horizon, sc.lyapunov, mode=self.cfg.rollout.mode, stop=self.control.stop,
-                              threshold=sc.threshold, truth_time=sc.truth.time if sc.truth else None)
+                              threshold=sc.threshold, truth_time=sc.truth.time if sc.truth else None,
+                              work=Work(None, self.emit))  # issue 23: scoring's progress (stop stays as it was)
             return scores, "" if scores is not None else "skipped: the run was stopped during the evaluation"
         except (RuntimeError, ValueError) as exc:  # a model too broken to roll out still gets a summary
             return None, str(exc).splitlines()[0]

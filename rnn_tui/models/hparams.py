@@ -68,6 +68,8 @@ class ArchConfig(Section):
     # K copies can train as one batched model (train.ensemble > 1): its package has `stack(spec, cfg,
     # members)` returning a models/stacked.py StackedForecaster.
     stackable: ClassVar[bool] = False
+    # Its readout is solved in closed form (ESN, NG-RC): no epochs, batches, learning rate or optimiser.
+    closed_form: ClassVar[bool] = False
     applies: ClassVar[tuple[str, ...]] = ()  # the hyperparameters it takes (its fields but arch); set below
 
     arch: str

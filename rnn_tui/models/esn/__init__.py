@@ -14,6 +14,7 @@ class ESNConfig(ArchConfig):
     doc: ClassVar[str] = "echo state network: fixed random reservoir, ridge readout in closed form"
     stackable: ClassVar[bool] = True  # train.ensemble: see stacked.py
     supports_field: ClassVar[bool] = True  # a field's grid points are just its input components
+    closed_form: ClassVar[bool] = True
     arch: Literal["esn"] = Field("esn", description=ARCH_DESCRIPTION)
     hidden_size: Int = Field(64, ge=1, le=4000, description="reservoir size (units); its eigenvalues are computed once (4000: ~20 s)")
     spectral_radius: Float = Field(0.9, gt=0, le=1e3, description="largest |eigenvalue| of the reservoir matrix")

@@ -20,6 +20,7 @@ def feature_count(linear: int, order: int, constant: bool) -> int:
 
 class NGRCConfig(ArchConfig):
     doc: ClassVar[str] = "next-generation reservoir computing: delayed states and their monomials, ridge readout in closed form"
+    closed_form: ClassVar[bool] = True
     arch: Literal["ngrc"] = Field("ngrc", description=ARCH_DESCRIPTION)
     delays: Int = Field(2, ge=1, le=100, description="k: delayed copies of the state in the linear part (x[t], x[t-s], ..., x[t-(k-1)s])")
     skip: Int = Field(1, ge=1, le=10_000, description="s: steps between delayed copies; the window needs (k-1)s+1 states")
