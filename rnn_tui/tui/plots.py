@@ -402,7 +402,7 @@ class RidgePathPlot(LivePlot):
         kx, ky = zip(*keep)
         if what == "validation loss":
             plt.yscale("log")
-            y = _log_line(plt, kx, ky, self.points, color="cyan", marker="braille")
+            y = _log_line(plt, kx, ky, self.points, color="cyan")
             if y:
                 _log_ticks(plt, y)
         else:
