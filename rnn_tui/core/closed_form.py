@@ -57,7 +57,9 @@ def window_design(model, prep: Prepared, starts: torch.Tensor, series: torch.Ten
             designs.append(a)
             bases.append(b)
             phase.tick(i + len(a))
-    return torch.cat(designs), torch.cat(bases), series[starts + L]
+    target = series[starts + L]  # (B, D); a field model's rows are its sites: (B D, 1)
+    design = torch.cat(designs)
+    return design, torch.cat(bases), target if len(design) == len(target) else target.reshape(-1, 1)
 
 
 def _loss(design: torch.Tensor, base: torch.Tensor, target: torch.Tensor, sol: torch.Tensor) -> float:

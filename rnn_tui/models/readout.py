@@ -22,8 +22,8 @@ import torch
 from rnn_tui.work import IDLE, Work
 
 # The ridges of the ridge path (model.ridge = "auto" picks among them on the validation split): 0 (least
-# squares) and every power of ten from 1e-16 to 1e-2.
-RIDGE_GRID: tuple[float, ...] = (0.0,) + tuple(10.0**k for k in range(-16, -1))
+# squares) and every power of ten from 1e-16 to 1e2.
+RIDGE_GRID: tuple[float, ...] = (0.0,) + tuple(10.0**k for k in range(-16, 3))
 MIN_BLOCK_ROWS = 16384  # rows per QR block (at least twice the columns): few merges, bounded memory
 
 

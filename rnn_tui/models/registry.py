@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 
-from rnn_tui.models import convlstm, esn, mlp, ngrc, recurrent, rk4
+from rnn_tui.models import convlstm, esn, mlp, ngrc, ngrc_local, recurrent, rk4
 from rnn_tui.models.hparams import ArchConfig
 
 CONFIGS: tuple[type[ArchConfig], ...] = (
@@ -25,6 +25,7 @@ CONFIGS: tuple[type[ArchConfig], ...] = (
     recurrent.IRNNConfig,
     esn.ESNConfig,
     ngrc.NGRCConfig,
+    ngrc_local.LocalNGRCConfig,
     mlp.MLPConfig,
     convlstm.ConvLSTMConfig,
     rk4.RK4Config,

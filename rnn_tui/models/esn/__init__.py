@@ -23,7 +23,7 @@ class ESNConfig(ArchConfig):
     sparsity: Float = Field(0.9, ge=0, lt=1, description="fraction of reservoir weights that are zero, in [0, 1)")
     washout: Int = Field(50, ge=0, le=10_000_000, description="reservoir steps discarded before fitting the readout")
     ridge: Ridge = Field(1e-6, description='Tikhonov regularisation of the closed-form readout (0: least squares), or "auto": '
-                         "the ridge of lowest validation loss on the ridge path (0, 1e-16, 1e-15, ..., 1e-2)")
+                         "the ridge of lowest validation loss on the ridge path (0, 1e-16, 1e-15, ..., 1e2)")
     readout: Literal["linear", "quadratic"] = Field("linear", description="readout on r, or on [r, r^2]")
     residual: bool = Field(True, description="predict the increment x[t+1] - x[t] rather than x[t+1]")
 

@@ -27,7 +27,7 @@ class NGRCConfig(ArchConfig):
     order: Int = Field(2, ge=2, le=3, description="highest degree of the monomials of the linear part: 2 (quadratic) or 3 (cubic)")
     constant: bool = Field(True, description="include the constant 1 in the feature vector")
     ridge: Ridge = Field(2.5e-6, description='Tikhonov regularisation of the closed-form readout (0: least squares), or "auto": '
-                         "the ridge of lowest validation loss on the ridge path (0, 1e-16, 1e-15, ..., 1e-2)")
+                         "the ridge of lowest validation loss on the ridge path (0, 1e-16, 1e-15, ..., 1e2)")
 
     @property
     def span(self) -> int:
