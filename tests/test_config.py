@@ -38,7 +38,7 @@ def test_each_architecture_takes_only_its_own_fields():
     assert "dense_size" in registry.ARCHS["dense_gru"].applies and "activation" in registry.ARCHS["rnn"].applies
     assert set(registry.ARCHS["rk4"].applies) == {"hidden_size", "scheme", "substeps"}
     assert set(registry.ARCHS["convlstm"].applies) == {"filters", "kernel_size", "batch_norm", "residual"}
-    assert [a for a, c in registry.ARCHS.items() if c.supports_field] == ["esn", "convlstm"]
+    assert [a for a, c in registry.ARCHS.items() if c.supports_field] == ["esn", "ngrc_local", "convlstm"]
     # the union of the architectures' fields is rnn-tui 0.1's flat model table and those of the
     # architectures added since (ngrc)
     assert set(registry.ARCHS["ngrc"].applies) == {"delays", "skip", "order", "constant", "ridge"}
