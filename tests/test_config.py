@@ -38,11 +38,11 @@ def test_each_architecture_takes_only_its_own_fields():
     assert "dense_size" in registry.ARCHS["dense_gru"].applies and "activation" in registry.ARCHS["rnn"].applies
     assert set(registry.ARCHS["rk4"].applies) == {"hidden_size", "scheme", "substeps"}
     assert set(registry.ARCHS["convlstm"].applies) == {"filters", "kernel_size", "batch_norm", "residual"}
-    assert [a for a, c in registry.ARCHS.items() if c.supports_field] == ["esn", "convlstm"]
+    assert [a for a, c in registry.ARCHS.items() if c.supports_field] == ["esn", "ngrc_local", "convlstm"]
     # the union of the architectures' fields is rnn-tui 0.1's flat model table and those of the
-    # architectures added since (ngrc)
+    # architectures added since (ngrc, ngrc_local)
     assert set(registry.ARCHS["ngrc"].applies) == {"delays", "skip", "order", "constant", "ridge"}
-    assert config.MODEL_KEYS == set(OLD_FLAT_MODEL) | {"delays", "skip", "order", "constant"}
+    assert config.MODEL_KEYS == set(OLD_FLAT_MODEL) | {"delays", "skip", "order", "constant", "radius"}
 
 
 def test_every_shipped_preset_loads_and_says_what_it_reproduces():

@@ -35,7 +35,7 @@ async def test_tooltips_and_placeholders_come_from_the_field_metadata():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         rows = app.panel.rows
-        for key, info in [("train.lr", C.TrainConfig.model_fields["lr"]),
+        for key, info in [("train.seq_len", C.TrainConfig.model_fields["seq_len"]),
                           ("model.leak_rate", ARCHS["esn"].model_fields["leak_rate"]),
                           ("system.noise", C.SystemConfig.model_fields["noise"])]:
             assert info.description
@@ -43,6 +43,9 @@ async def test_tooltips_and_placeholders_come_from_the_field_metadata():
             assert rows[key].editor.tooltip == info.description
         assert rows["model.leak_rate"].editor.placeholder == "in (0, 1]"
         assert rows["train.lr"].editor.placeholder == "> 0"
+        # the ESN's readout is solved in closed form: the learning rate does not apply, and says why
+        assert rows["train.lr"].label.tooltip == C.TrainConfig.model_fields["lr"].description
+        assert rows["train.lr"].editor.disabled and "closed form" in rows["train.lr"].editor.tooltip
         assert rows["model.arch"].label.tooltip == ARCHS["esn"].model_fields["arch"].description
 
 
@@ -85,7 +88,7 @@ async def test_a_cross_field_error_marks_the_row_its_key_names():
         # a field system with a vector architecture: the architecture's row says so
         panel.rows["system.name"].editor.value = "kdv"
         await pilot.pause()
-        assert "is a field; model.arch 'lstm' cannot take it (use esn, convlstm)" in panel.rows["model.arch"].error
+        assert "is a field; model.arch 'lstm' cannot take it (use esn, ngrc_local, convlstm)" in panel.rows["model.arch"].error
 
 
 async def test_model_rows_follow_the_architecture_and_keep_shared_values():

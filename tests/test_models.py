@@ -22,7 +22,7 @@ from rnn_tui.models.recurrent.net import ElmanRNN
 # adding its registry line. The families below name what the tests expect of the ones known here.
 ALL_ARCHS = list(registry.ARCHS)
 VECTOR_ARCHS = [a for a, cls in registry.ARCHS.items() if not cls.field_only]
-CLOSED_FORM = ["esn", "ngrc"]  # readouts solved in closed form, not trained
+CLOSED_FORM = [a for a, cls in registry.ARCHS.items() if cls.closed_form]  # readouts solved in closed form, not trained
 RECURRENT = ["rnn", "lstm", "gru", "dense_gru", "irnn"]
 STATEFUL = RECURRENT + ["esn", "convlstm"]
 
@@ -77,7 +77,7 @@ def check_rollout_consistency(model: Forecaster, x: torch.Tensor, warm: int, ato
 
 
 def test_registry_builds_every_architecture():
-    assert set(CLOSED_FORM + STATEFUL) <= set(ALL_ARCHS)  # the families named above are registered ones
+    assert set(STATEFUL) <= set(ALL_ARCHS) and {"esn", "ngrc", "ngrc_local"} <= set(CLOSED_FORM)  # the families named above
     for arch, cls in registry.ARCHS.items():
         assert cls.doc and cls.model_fields["arch"].default == arch
         assert cls.field_only <= cls.supports_field, arch  # field-only implies it takes a field
@@ -343,12 +343,13 @@ def test_esn_readout_equals_numpy_ridge(readout, residual):
 
 
 def test_esn_sparse_reservoir_and_blocked_fit_are_the_dense_equations(monkeypatch):
-    """A large sparse reservoir (300 units, 2% dense) takes the fast paths: a CSR product for batches,
-    scipy's in a numpy loop for the fit's one long sequence, and normal equations built block by block
-    (here blocks of 128 columns of r and of r^2). Each equals the plain dense computation in float64."""
-    from rnn_tui.models.esn import net
+    """A large sparse reservoir (300 units, 2% dense) takes the fast paths: a CSR product for batches
+    (on transposed states without gradients), scipy's in a numpy loop for the fit's one long sequence,
+    and the readout's QR accumulated block by block (here blocks of 100 rows). Each equals the plain
+    dense computation in float64."""
+    from rnn_tui.models import readout
 
-    monkeypatch.setattr(net, "GRAM_BLOCK", 128)
+    monkeypatch.setattr(readout, "MIN_BLOCK_ROWS", 100)
     model = make("esn", spec=ModelSpec(dim=2, seq_len=L), hidden_size=300, sparsity=0.98, washout=20, ridge=1e-6,
                  readout="quadratic", residual=True).double()
     assert model.sparse
@@ -379,19 +380,20 @@ def test_esn_sparse_reservoir_and_blocked_fit_are_the_dense_equations(monkeypatc
     w = model.w.numpy()
     np.testing.assert_allclose(halved.numpy(), dense(x.numpy()), rtol=0, atol=1e-13)
 
+    with torch.no_grad():  # the transposed batched path (no gradients) against the one with gradients
+        fast = model.run_reservoir(x, keep=False)[1]
+    np.testing.assert_allclose(fast.numpy(), dense(x.numpy())[:, -1], rtol=0, atol=1e-13)
+
     series = sine_series(300)
     model.fit_closed_form(series)
     r = model.training_pairs(series)[0].numpy()
     a = np.concatenate([r, r * r, np.ones((r.shape[0], 1))], axis=1)
     u = series.numpy()
     y = u[21:] - u[20:-1]
-    gram, rhs = net.normal_equations(model.feature_parts(torch.from_numpy(r)), torch.from_numpy(y))
-    np.testing.assert_allclose(gram.numpy(), a.T @ a, rtol=1e-12, atol=1e-12 * np.abs(a.T @ a).max())
-    np.testing.assert_allclose(rhs.numpy(), a.T @ y, rtol=1e-12, atol=1e-12 * np.abs(a.T @ y).max())
-    normal = np.linalg.solve(a.T @ a + 1e-6 * np.eye(a.shape[1]), a.T @ y)
+    aug = np.linalg.lstsq(np.concatenate([a, 1e-3 * np.eye(a.shape[1])]), np.concatenate([y, np.zeros((a.shape[1], 2))]), rcond=None)[0]
     got = np.concatenate([model.readout_w.numpy().T, model.readout_b.numpy()[None]], axis=0)
-    # 601 features from 279 states: ill-conditioned, so two summation orders agree to ~1e-5 only
-    assert np.abs(got - normal).max() <= 1e-4 * np.abs(normal).max()
+    # 601 features from 279 states, QR in three blocks against numpy's one SVD of the augmented system
+    assert np.abs(got - aug).max() <= 1e-8 * np.abs(aug).max()
 
 
 @pytest.mark.parametrize("residual", [False, True])

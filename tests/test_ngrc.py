@@ -199,7 +199,8 @@ def test_stop_is_honoured_before_the_fit():
     ("model.delays=0", "model.delays must be in [1, 100], got 0"),
     ("model.skip=0", "model.skip must be in [1, 10000], got 0"),
     ("model.order=4", "model.order must be in [2, 3], got 4"),
-    ("model.ridge=-1", "model.ridge must be >= 0, got -1"),
+    ("model.ridge=-1", "model.ridge must be a number in [0, 1e+06] or \"auto\", got -1"),
+    ("model.ridge=often", "model.ridge must be a number in [0, 1e+06] or \"auto\", got 'often'"),
     ("model.hidden_size=8", "model.hidden_size does not apply to model.arch 'ngrc'"),
 ])
 def test_bad_settings_are_one_line_errors_naming_the_key(override, message):

@@ -6,7 +6,8 @@ import torch
 
 from rnn_tui import config
 from rnn_tui.commands.progress import describe
-from rnn_tui.core.steps import ClosedFormRunner, EagerRunner, GraphRunner
+from rnn_tui.core.results import ReadoutReport
+from rnn_tui.core.steps import ClosedFormFit, ClosedFormRunner, EagerRunner, GraphRunner
 from rnn_tui.core.trainer import train
 
 
@@ -50,9 +51,14 @@ def test_graph_runner_without_capture_queues_full_batches_and_takes_a_short_one_
 
 def test_closed_form_runner_is_one_fit_that_is_not_an_optimisation_step():
     calls = []
-    runner = ClosedFormRunner(lambda: calls.append("fit") or True, lambda: [0.5])
+    report = ReadoutReport(1e-9, False, (), 1e3, 0.25, 0.5, 0.75, (4, 4))
+    runner = ClosedFormRunner(lambda: calls.append("fit") or ClosedFormFit((0.5,), (0.75,), 0.25, report))
     runner.step(torch.arange(3))
     assert calls == ["fit"] and not runner.optimises and runner.drain().steps[0][0].loss == 0.5
+    assert runner.report is report and runner.fit_seconds == 0.25
+    stopped = ClosedFormRunner(lambda: None)  # stopped during the fit: nothing to report
+    stopped.step(torch.arange(3))
+    assert stopped.drain().steps == [[]] and stopped.report is None and stopped.fit_seconds is None
 
 
 def test_an_echo_state_network_trains_in_closed_form():

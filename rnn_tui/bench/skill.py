@@ -42,6 +42,8 @@ QUICK = {  # tiny sizes for the test suite: checks structure, not skill
     "lorenz96_convlstm": ["system.steps=400", "train.epochs=1", "model.filters=4"],
     "ks_esn": ["system.steps=1500", "model.hidden_size=50", "train.seq_len=50", "model.washout=20"],
     "ks_convlstm": ["system.steps=400", "train.epochs=1", "model.filters=4"],
+    "lorenz96_ngrc": ["system.steps=600", "model.ridge=1e-2"],
+    "ks_ngrc": ["system.steps=600", "model.ridge=1e-2"],
     "sine_rnn": ["train.epochs=2"],
     "sine_lstm": ["train.epochs=2", "model.hidden_size=8"],
     "noisy_sine_rnn": ["train.epochs=2"],
@@ -56,10 +58,12 @@ def _run(preset: str, extra: list[str], quick: bool):
     return result, time.perf_counter() - t0
 
 
-def lorenz(quick: bool) -> dict:
+def lorenz(quick: bool, presets: list[str] | None = None) -> dict:
     rows = []
     for noisy in (False, True):
         for label, (preset, noisy_preset, extra) in LORENZ_MODELS.items():
+            if presets and (noisy_preset if noisy and noisy_preset else preset) not in presets:
+                continue
             # the display horizon; the scored one is ~25 Lyapunov times (rollout.score_horizon), short when quick
             over = list(extra) + (["rollout.horizon=100", "rollout.score_horizon=100"] if quick else ["rollout.horizon=2000"])
             if noisy:
@@ -86,19 +90,22 @@ def lorenz(quick: bool) -> dict:
     return {"rows": rows}
 
 
-FIELD_PRESETS = ("lorenz96_esn", "lorenz96_convlstm", "ks_esn", "ks_convlstm")
+FIELD_PRESETS = ("lorenz96_esn", "lorenz96_ngrc", "lorenz96_convlstm", "ks_esn", "ks_ngrc", "ks_convlstm")
 
 
-def fields(quick: bool) -> dict:
+def fields(quick: bool, presets: list[str] | None = None) -> dict:
     """The two chaotic fields (issue 16): each preset's VPT over the test starts, beside the valid
     ground-truth time of its data (the time two integrations of the same start part by the threshold)."""
     rows = []
     for preset in FIELD_PRESETS:
+        if presets and preset not in presets:
+            continue
         result, seconds = _run(preset, ["rollout.horizon=100", "rollout.score_horizon=100"] if quick else [], quick)
         s, e = result.summary, result.summary.evaluation
         scores = e.to_dict() if e is not None else {}
         rows.append({"preset": preset, "system": s.system, "status": s.status, "vpt_lyapunov": scores.get("vpt_lyapunov"),
-                     "n_starts": e.n_starts if e is not None else None, "train_seconds": round(seconds, 1)})
+                     "n_starts": e.n_starts if e is not None else None, "train_seconds": round(seconds, 1),
+                     "fit_seconds": s.fit_time_s})
     return {"rows": rows}
 
 
@@ -164,12 +171,16 @@ def sines(quick: bool) -> dict:
 EXPERIMENTS = {"lorenz": lorenz, "fields": fields, "lotka_volterra": lotka_volterra, "kdv": kdv, "sines": sines}
 
 
-def run(quick: bool = False, only: list[str] | None = None) -> dict:
+def run(quick: bool = False, only: list[str] | None = None, presets: list[str] | None = None) -> dict:
+    """Every experiment, or those named in `only`; `presets` keeps only those presets' rows of the
+    Lorenz-63 and field experiments (and skips the other experiments unless `only` names them)."""
     out = {"quick": quick}
     for name, fn in EXPERIMENTS.items():
         if only and name not in only:
             continue
-        out[name] = fn(quick)
+        if presets and not only and name not in ("lorenz", "fields"):
+            continue
+        out[name] = fn(quick, presets) if name in ("lorenz", "fields") else fn(quick)
     return out
 
 
@@ -197,12 +208,13 @@ def table(res: dict) -> str:
     if "fields" in res:
         lines.append("Chaotic fields (Lorenz-96 N = 40, F = 8; Kuramoto-Sivashinsky L = 22): VPT in Lyapunov times (median")
         lines.append("[q25, q75]) over the test starts, threshold 0.4, and the valid ground-truth time of the data")
-        lines.append(f"{'preset':<20} {'VPT (Lyap.)':<22} {'truth valid to':>14} {'train s':>7}")
+        lines.append(f"{'preset':<20} {'VPT (Lyap.)':<22} {'truth valid to':>14} {'train s':>7} {'fit s':>5}")
         for r in res["fields"]["rows"]:
             v = r["vpt_lyapunov"]
             vpt = f"{'≥' if v.get('horizon_limited') else ''}{v['median']:.2f} [{v['q25']:.2f}, {v['q75']:.2f}]" if v else "n/a"
             truth = _g(v.get("truth_valid") if v else None, "{:.1f}")
-            lines.append(f"{r['preset']:<20} {vpt:<22} {truth:>14} {r['train_seconds']:>7}")
+            fit = _g(r.get("fit_seconds"), "{:.1f}") if r.get("fit_seconds") is not None else "-"
+            lines.append(f"{r['preset']:<20} {vpt:<22} {truth:>14} {r['train_seconds']:>7} {fit:>5}")
         lines.append("")
     if "lotka_volterra" in res:
         lines.append("Lotka-Volterra, free run over five periods from the end of training (notes 000)")

@@ -21,6 +21,8 @@ def register(sub) -> None:
     k.add_argument("--quick", action="store_true", help="tiny sizes (for tests)")
     k.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     k.add_argument("--only", metavar="NAME", action="append", default=[], help="run only these experiments (repeatable)")
+    k.add_argument("--preset", metavar="PRESET", action="append", default=[],
+                   help="in the Lorenz-63 and field experiments, run only the rows of these presets (repeatable)")
     k.set_defaults(func=run_skill)
     w = bsub.add_parser("sweep", help="sweep trials per minute with --jobs 2 against --jobs 1",
                         description="Two real sweeps of the sine preset (no pruning), one and two jobs, timed from start to exit.")
@@ -62,7 +64,7 @@ def run_speed(args) -> int:
 def run_skill(args) -> int:
     from rnn_tui.bench import skill
 
-    res = skill.run(quick=args.quick, only=args.only)
+    res = skill.run(quick=args.quick, only=args.only, presets=args.preset)
     print(skill.table(res))
     _write_json(args.json, res)
     return 0

@@ -30,6 +30,7 @@ def describe(s) -> str:
 class LineProgress:
     def __init__(self, every_s: float = 0.5) -> None:
         self.every_s, self.last = every_s, 0.0
+        self.phase, self.phase_last = "", 0.0  # the long phase (a Progress event) last printed, and when
 
     def say(self, line: str) -> None:
         print(line, file=sys.stderr)
@@ -46,6 +47,11 @@ class LineProgress:
                 self.last = now
                 self.say(f"epoch {e.epoch:>4}/{e.epochs}  train {e.train_loss:.3e}  val {e.val_loss:.3e}  |g| {e.grad_norm:.2e}  "
                       f"lr {e.lr:.2e}  {e.samples_per_s:,.0f} samples/s  {e.elapsed_s:.1f}s")
+        elif isinstance(e, ev.Progress):  # a long phase: its first and last report, and one every every_s
+            now = time.monotonic()
+            if e.phase != self.phase or e.done >= e.total > 0 or now - self.phase_last >= self.every_s:
+                self.phase, self.phase_last = e.phase, now
+                self.say(e.text())
         elif isinstance(e, ev.Finished):
             self.say(describe(e.summary))
             if e.message:
@@ -76,6 +82,8 @@ class RichProgress(LineProgress):
             super().__call__(e)
             self.bar.start()
             self.task = self.bar.add_task("train", total=e.epochs, losses="")
+        elif isinstance(e, ev.Progress) and self.task is not None:  # a long phase, in the bar's text
+            self.bar.update(self.task, losses=e.text())
         elif isinstance(e, ev.EpochEnd) and self.task is not None:
             losses = f"train {e.train_loss:.3e}  val {e.val_loss:.3e}  {e.samples_per_s:,.0f}/s"
             self.bar.update(self.task, completed=e.epoch, losses=losses)

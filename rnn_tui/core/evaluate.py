@@ -62,18 +62,20 @@ def score(pred: np.ndarray, prep: Prepared, first: np.ndarray, split: str, lyapu
 
 def evaluate(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 100, mode: str = "auto",
              stop=None, split: str = "auto", threshold: float = metrics.VPT_THRESHOLD,
-             truth_time: float | None = None, use: np.ndarray | None = None) -> Evaluation | None:
+             truth_time: float | None = None, use: np.ndarray | None = None, work=None) -> Evaluation | None:
     """Free-running forecasts from up to MAX_STARTS starts in the held-out split; errors in data units.
     None when `stop` (a threading.Event) is set between chunks of starts (stop means stop).
     split="validation" scores the validation split (what a sweep may choose settings on). For K > 1
-    members, the members' mean forecast (over `use`) is scored."""
-    out = evaluate_members(model, prep, horizon, lyapunov, chunk, mode, stop, split, threshold, truth_time, use)
+    members, the members' mean forecast (over `use`) is scored. `work` (rnn_tui.work.Work), where
+    given, hears the phase "scoring the SPLIT forecasts", chunk by chunk."""
+    out = evaluate_members(model, prep, horizon, lyapunov, chunk, mode, stop, split, threshold, truth_time, use, work)
     return None if out is None else out[0]
 
 
 def evaluate_members(model, prep: Prepared, horizon: int, lyapunov: float | None, chunk: int = 100, mode: str = "auto",
                      stop=None, split: str = "auto", threshold: float = metrics.VPT_THRESHOLD,
-                     truth_time: float | None = None, use: np.ndarray | None = None) -> tuple[Evaluation, list[Evaluation]] | None:
+                     truth_time: float | None = None, use: np.ndarray | None = None,
+                     work=None) -> tuple[Evaluation, list[Evaluation]] | None:
     """(the mean forecast's Evaluation, each member's) from the same starts, for K >= 1 members (one
     model: its own Evaluation and no member list). None when stopped."""
     L, k = prep.seq_len, model.k
@@ -82,15 +84,20 @@ def evaluate_members(model, prep: Prepared, horizon: int, lyapunov: float | None
         empty = Evaluation(split)
         return empty, [empty] * k if k > 1 else []
     parts = []
+    phase = work.phase(f"scoring the {split} forecasts", len(first), "forecasts") if work is not None else None
     for i in range(0, len(first), chunk):
         if stop is not None and stop.is_set():
             return None
+        if phase is not None:
+            phase.tick(i, force=True)
         starts = torch.as_tensor(first[i : i + chunk] - L, device=prep.clean.device)
         windows = model.tile(gather_windows(prep.clean, starts, L))
         try:
             parts.append(model.split_members(free_run(model, windows, H, mode, stop)).double().cpu().numpy())
         except Stopped:
             return None
+    if phase is not None:
+        phase.tick(len(first), force=True)
     preds = prep.denormalise(np.concatenate(parts, axis=1))  # (K, S, H, D)
     members = [score(preds[j], prep, first, split, lyapunov, threshold, truth_time) for j in range(k)] if k > 1 else []
     return score(mean_of(preds, use), prep, first, split, lyapunov, threshold, truth_time), members

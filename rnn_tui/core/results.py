@@ -245,6 +245,45 @@ def _band(values: np.ndarray) -> str:
 
 
 @dataclass(frozen=True)
+class ReadoutReport:
+    """A closed-form readout's fit (ESN, NG-RC; core/closed_form.py): the ridge kept, the ridge path
+    (validation loss at each ridge of models/readout.py: RIDGE_GRID), and the losses it ended with."""
+
+    ridge: float  # the ridge of the readout kept (chosen on validation when `auto`)
+    auto: bool  # model.ridge = "auto"
+    path: tuple[tuple[float, float, float], ...]  # (ridge, validation loss, validation VPT or NaN) along the ridge path
+    condition: float  # the feature matrix's condition number (largest / smallest singular value)
+    fit_s: float  # the fit alone: driving the reservoir and solving the readout
+    train_loss: float  # the trainer's losses (next step after the full window, normalised MSE)...
+    val_loss: float
+    windows: tuple[int, int]  # ...over this many training and validation windows, evenly spaced
+    chosen_by: str = ""  # "validation VPT" or "validation loss" (what "auto" minimised or maximised)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary.json keys: ridge_chosen, ridge_auto, ridge_chosen_by, ridge_path (ridge, val_loss,
+        val_vpt_lyapunov where scored), readout_condition, loss_windows."""
+        return {"ridge_chosen": self.ridge, "ridge_auto": self.auto, "ridge_chosen_by": self.chosen_by if self.auto else "",
+                "ridge_path": [{"ridge": r, "val_loss": _finite(v), "val_vpt_lyapunov": _finite(t)} for r, v, t in self.path],
+                "readout_condition": _finite(self.condition),
+                "loss_windows": {"train": self.windows[0], "val": self.windows[1]}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ReadoutReport | None:
+        if "ridge_chosen" not in d:
+            return None
+        windows = d.get("loss_windows") or {}
+        return cls(float(d["ridge_chosen"]), bool(d.get("ridge_auto", False)),
+                   tuple((float(p["ridge"]), _num(p.get("val_loss")), _num(p.get("val_vpt_lyapunov"))) for p in d.get("ridge_path") or []),
+                   _num(d.get("readout_condition")), _num(d.get("fit_time_s")), _num(d.get("final_train_loss")),
+                   _num(d.get("final_val_loss")), (int(windows.get("train", 0)), int(windows.get("val", 0))),
+                   str(d.get("ridge_chosen_by", "")))
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
+
+
+@dataclass(frozen=True)
 class Summary:
     """What a run ended with (summary.json). Losses are MSE in normalised units; RMSEs in data units."""
 
@@ -273,12 +312,13 @@ class Summary:
     evaluation_note: str = ""  # why there is no evaluation ("skipped: …" or the error)
     ensemble: EnsembleResult | None = None  # train.ensemble > 1: every member's own figures
     fit_time_s: float | None = None  # closed-form models (ESN, NG-RC): seconds of the readout's fit alone
+    readout: ReadoutReport | None = None  # closed-form models: the ridge kept and the ridge path
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json object (the same keys as every earlier version wrote)."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s", "ensemble", "fit_time_s"):
+            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s", "ensemble", "fit_time_s", "readout"):
                 out[f.name] = getattr(self, f.name)
         out["rmse_units"] = "data units"
         if self.evaluation_note.startswith("skipped"):
@@ -291,6 +331,8 @@ class Summary:
         out["train_time_s"] = self.train_time_s
         if self.fit_time_s is not None:
             out["fit_time_s"] = self.fit_time_s
+        if self.readout is not None:
+            out.update(self.readout.to_dict())
         if self.ensemble is not None:
             out["ensemble"] = self.ensemble.to_dict()
         return out
@@ -311,7 +353,7 @@ class Summary:
             threads_reason=d.get("threads_reason", ""),
             evaluation=Evaluation.from_dict(d), evaluation_note=note or "",
             ensemble=EnsembleResult.from_dict(d["ensemble"]) if isinstance(d.get("ensemble"), dict) else None,
-            fit_time_s=_opt(d.get("fit_time_s")),
+            fit_time_s=_opt(d.get("fit_time_s")), readout=ReadoutReport.from_dict(d),
         )
 
     def vpt_text(self) -> str:

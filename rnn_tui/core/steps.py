@@ -17,7 +17,6 @@ Any K:
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -25,6 +24,7 @@ import torch
 
 from rnn_tui.core.member_step import MemberStep
 from rnn_tui.core.optim import grad_norm
+from rnn_tui.core.results import ReadoutReport
 from rnn_tui.kernels import cudagraph
 
 
@@ -300,18 +300,40 @@ class MembersGraphRunner(MemberRunner):
         return super().drain()
 
 
+@dataclass(frozen=True)
+class ClosedFormFit:
+    """What a closed-form fit gave: each member's training loss, each member's validation loss where
+    the fit scored it already (None: the trainer's own validation pass), the fit's seconds, and one
+    readout's report (the ridge kept and the ridge path; core/closed_form.py) where there is one."""
+
+    train_losses: tuple[float, ...]
+    val_losses: tuple[float, ...] | None
+    seconds: float
+    report: ReadoutReport | None = None
+
+
 class ClosedFormRunner:
     """The closed-form fit (the ESN's or NG-RC's readout by ridge regression) as a single step that
-    optimises nothing; every member is fitted at once. `train_losses()` gives each member's (K,)."""
+    optimises nothing; every member is fitted at once. `fit` returns a ClosedFormFit, or None when it
+    was stopped before it was done (then nothing is reported)."""
 
     optimises = False
     check_every = 1
 
-    def __init__(self, fit: Callable[[], bool], train_losses: Callable[[], "list[float]"], k: int = 1) -> None:
-        self.fit, self.train_losses, self.k = fit, train_losses, k
+    def __init__(self, fit: Callable[[], ClosedFormFit | None], k: int = 1) -> None:
+        self.fit, self.k = fit, k
         self.mode = "closed form" if k == 1 else f"ensemble of {k}, closed form"
         self.done: list[list[StepStats]] = [[] for _ in range(k)]
-        self.fit_seconds: float | None = None  # the fit alone (not the training loss after it)
+        self.result: ClosedFormFit | None = None
+
+    @property
+    def fit_seconds(self) -> float | None:
+        """The fit alone (not its scoring), once done."""
+        return self.result.seconds if self.result is not None else None
+
+    @property
+    def report(self) -> ReadoutReport | None:
+        return self.result.report if self.result is not None else None
 
     @property
     def pending(self) -> int:
@@ -321,10 +343,10 @@ class ClosedFormRunner:
         pass
 
     def step(self, starts: torch.Tensor) -> None:
-        t0 = time.perf_counter()
-        if self.fit():  # False: stopped before the fit was done (nothing to report)
-            self.fit_seconds = time.perf_counter() - t0
-            for j, loss in enumerate(self.train_losses()):
+        out = self.fit()
+        if out is not None:
+            self.result = out
+            for j, loss in enumerate(out.train_losses):
                 self.done[j].append(StepStats(float(loss), 0.0))
 
     def drain(self) -> Drained:

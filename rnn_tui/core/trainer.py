@@ -28,6 +28,7 @@ from rnn_tui.config import Config
 from rnn_tui.core import events as ev
 from rnn_tui.core import resume as resume_mod
 from rnn_tui.core import threads
+from rnn_tui.core.closed_form import fit_readout
 from rnn_tui.core.control import Control
 from rnn_tui.core.data import Prepared, prepare
 from rnn_tui.core.evaluate import evaluate_members
@@ -38,7 +39,7 @@ from rnn_tui.core.optim import Schedules, lbfgs_polish, make_optimizer
 from rnn_tui.core.results import EnsembleResult, Evaluation, Forecast, Summary
 from rnn_tui.core.rollout import display_forecast
 from rnn_tui.core.scoring import scoring
-from rnn_tui.core.steps import (BadStep, ClosedFormRunner, Drained, EagerRunner, GraphRunner, MemberRunner,
+from rnn_tui.core.steps import (BadStep, ClosedFormFit, ClosedFormRunner, Drained, EagerRunner, GraphRunner, MemberRunner,
                                 MembersGraphRunner, StepRunner)
 from rnn_tui.errors import UserError
 from rnn_tui.kernels import cudagraph
@@ -160,8 +161,7 @@ class Trainer:
         (`schedules`) where it optimises."""
         model, prep, t = self.model, self.prep, self.cfg.train
         if not model.trainable:
-            return ClosedFormRunner(lambda: model.fit_closed_form(prep.inputs[: prep.n_train], self.work),
-                                    lambda: mean_losses(model, prep, prep.train_starts, prep.inputs), self.k)
+            return ClosedFormRunner(self._fit_closed_form, self.k)
         seq_loss = t.seq_loss and t.rollout_steps == 1
         clip = t.clip_grad_norm if t.clip_grad_norm > 0 else math.inf
         reason = cudagraph.eligibility(self.device, self.cfg, model)
@@ -183,6 +183,20 @@ class Trainer:
             runner = EagerRunner(self.opt, params, loss_fn, clip, reason)
         self.schedules = Schedules(self.cfg, self.opt, total)
         return runner
+
+    def _fit_closed_form(self) -> ClosedFormFit | None:
+        """One model: core/closed_form.py fits the readout, scores the ridge path on validation and
+        gives the losses from one pass over each split's windows. K > 1 members: every member's
+        readout in one batched solve, their training losses by the trainer's rule."""
+        model, prep = self.model, self.prep
+        if self.k == 1:
+            report = fit_readout(model, prep, self.work, scoring(self.cfg, prep.traj.dt, truth=False))
+            return None if report is None else ClosedFormFit((report.train_loss,), (report.val_loss,), report.fit_s, report)
+        t0 = time.perf_counter()
+        if not model.fit_closed_form(prep.inputs[: prep.n_train], self.work):
+            return None
+        seconds = time.perf_counter() - t0
+        return ClosedFormFit(tuple(mean_losses(model, prep, prep.train_starts, prep.inputs)), None, seconds)
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -315,8 +329,13 @@ class Trainer:
         """Validate every member, track each one's best (early stopping), report the epoch; returns
         the members' validation losses. The epoch's losses are the median member's (one member: its own)."""
         prep = self.prep
-        # Validation is always the next-step error after the full window (comparable across settings).
-        vals = mean_losses(self.model, prep, prep.val_starts, prep.clean).tolist()
+        # Validation is always the next-step error after the full window (comparable across settings);
+        # a closed-form fit has scored its validation windows already.
+        fitted = self.runner.result if isinstance(self.runner, ClosedFormRunner) else None
+        if fitted is not None and fitted.val_losses is not None:
+            vals = list(fitted.val_losses)
+        else:
+            vals = mean_losses(self.model, prep, prep.val_starts, prep.clean).tolist()
         improved = []
         for j, (m, t) in enumerate(zip(self.members, trained)):
             if t:
@@ -374,7 +393,8 @@ class Trainer:
             cfg = self.cfg
             sc = scoring(cfg, self.prep.traj.dt)  # None exponent away from where it was measured
             scores = evaluate_members(self.model, self.prep, sc.horizon, sc.lyapunov, mode=cfg.rollout.mode, stop=self.control.stop,
-                                      threshold=sc.threshold, truth_time=sc.truth.time if sc.truth else None, use=self._use())
+                                      threshold=sc.threshold, truth_time=sc.truth.time if sc.truth else None, use=self._use(),
+                                      work=self.work)
             if scores is None:
                 return None, none, "skipped: the run was stopped during the evaluation"
             mean, members = scores
@@ -416,4 +436,5 @@ class Trainer:
             split_samples={"train": prep.n_train, "val": prep.n_val, "test": prep.n_test},
             wall_time_s=round(time.perf_counter() - self.wall0, 3), train_time_s=round(self.train_seconds(), 3),
             evaluation=evaluation, evaluation_note=note, ensemble=ensemble, fit_time_s=self._fit_seconds(),
+            readout=self.runner.report if isinstance(self.runner, ClosedFormRunner) else None,
         )

@@ -5,9 +5,33 @@ table (rnn_tui/settings.py) with the facts the rest of rnn-tui reads from the ar
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from rnn_tui.settings import Float, Int, Section  # noqa: F401 - the architectures' field types, from here
+
+RIDGE_MAX = 1e6
+
+
+def _ridge(value: Any) -> Any:
+    """A closed-form readout's ridge: a number in [0, RIDGE_MAX], or "auto" (chosen on the validation split)."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+    if number is None or not (0 <= number <= RIDGE_MAX):  # NaN fails too
+        raise PydanticCustomError("value_error", "{error}", {"error": f'must be a number in [0, {RIDGE_MAX:g}] or "auto"'})
+    return number
+
+
+# The ridge of a closed-form readout (ESN, NG-RC): a float, or "auto" (the ridge path on validation).
+Ridge = Annotated[Union[float, Literal["auto"]], BeforeValidator(_ridge)]
 
 
 class ArchConfig(Section):
@@ -21,6 +45,8 @@ class ArchConfig(Section):
     # K copies can train as one batched model (train.ensemble > 1): its package has `stack(spec, cfg,
     # members)` returning a models/stacked.py StackedForecaster.
     stackable: ClassVar[bool] = False
+    # Its readout is solved in closed form (ESN, NG-RC): no epochs, batches, learning rate or optimiser.
+    closed_form: ClassVar[bool] = False
     applies: ClassVar[tuple[str, ...]] = ()  # the hyperparameters it takes (its fields but arch); set below
     # The hyperparameter that sets its size: the memory estimate's key to lower (rnn_tui/budget.py)
     # and the number in its label.

@@ -35,6 +35,7 @@ CONFIGS: tuple[type[ArchConfig], ...] = _classes(
     "recurrent.IRNNConfig",
     "esn.ESNConfig",
     "ngrc.NGRCConfig",
+    "ngrc_local.LocalNGRCConfig",
     "mlp.MLPConfig",
     "convlstm.ConvLSTMConfig",
     "rk4.RK4Config",

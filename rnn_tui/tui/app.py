@@ -22,6 +22,7 @@ from textual.widgets import Footer, Header, Static
 from rnn_tui import config as C
 from rnn_tui.core.events import Started
 from rnn_tui.errors import UserError
+from rnn_tui.models.registry import ARCHS
 from rnn_tui.tui.config_panel import ConfigPanel
 from rnn_tui.core import library
 from rnn_tui.tui.plots import ForecastPlot, LivePlot, LossPlot, PlotGrid
@@ -127,6 +128,7 @@ class RnnTuiApp(App):
         self.main_screen = self.screen
         self.sub_title = f"{self.source}: {self.cfg.system.name} · {self.cfg.model.arch}"
         self.plots.show_system(self.cfg.system.name)
+        self.plots.show_model(ARCHS[self.cfg.model.arch].closed_form)
         self.redraw_timer = self.set_interval(REDRAW_S, self._redraw)
         self.call_after_refresh(self._preload_torch)
 
@@ -162,6 +164,7 @@ class RnnTuiApp(App):
         self._runs = [r for r in self._runs if not r.done.is_set()] + [self.current]
         self.plots.clear()
         self.plots.show_system(cfg.system.name)
+        self.plots.show_model(ARCHS[cfg.model.arch].closed_form)  # closed form: the ridge path, no loss or gradient plots
         self.sub_title = f"{cfg.system.name} · {cfg.model.arch}"
         self.status.reset(cfg.train.epochs)
         self.status.set_state("starting", f"preparing {cfg.system.name} data and the {cfg.model.arch} model…")
@@ -207,6 +210,8 @@ class RnnTuiApp(App):
         if news is not None:
             if news.started is not None:
                 self._show_started(news.started)
+            for p in news.progress:  # a long phase (a reservoir's drive, a readout's solve, scoring)
+                self.status.show_progress(p)
             if news.epochs:
                 self.plots.add_epochs(news.epochs)
                 self.status.update_run(news.epochs[-1])

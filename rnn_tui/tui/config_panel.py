@@ -33,6 +33,12 @@ SKIP = {"system": {"name", "params"}, "model": {"arch"}}
 SYSTEM_DEFAULTS = {"system.steps": "steps", "system.dt": "dt"}
 
 
+# The training fields of gradient descent: disabled, with the reason, for a closed-form readout (ESN, NG-RC).
+CLOSED_FORM_NA = ("train.epochs", "train.batch_size", "train.lr", "train.optimizer", "train.momentum", "train.weight_decay",
+                  "train.clip_grad_norm", "train.schedule", "train.seq_loss", "train.lbfgs_steps", "train.early_stop_patience",
+                  "train.cuda_graph")
+
+
 class ParseValidator(Validator):
     """A Textual validator around a parse function that raises UserError (System.check, check_value)."""
 
@@ -326,8 +332,18 @@ class ConfigPanel(VerticalScroll):
         self.query_one("#arch-doc", Static).update(ARCHS[arch].doc)
 
     def _show_applicable(self) -> None:
-        """Momentum only for SGD (the model rows are always the architecture's own)."""
+        """Momentum only for SGD (the model rows are always the architecture's own); the training
+        fields of gradient descent disabled, their tooltip saying why, for a closed-form readout."""
         self.rows["train.momentum"].display = self.rows["train.optimizer"].value == "sgd"
+        closed = ARCHS[self.arch].closed_form
+        for key in CLOSED_FORM_NA:
+            row = self.rows.get(key)
+            if row is None:
+                continue
+            row.set_class(closed, "-na")
+            row.editor.disabled = closed or (self.running and key != "train.lr")
+            row.editor.tooltip = (f"does not apply: the {self.arch} readout is solved in closed form (one ridge regression: "
+                                  "no epochs, batches, learning rate, optimiser or schedule)") if closed else row.doc
 
     # -- the form as a Config ----------------------------------------------------------------
 
@@ -416,6 +432,7 @@ class ConfigPanel(VerticalScroll):
     def set_running(self, running: bool) -> None:
         """While training, only the learning rate can be edited (it is applied at the next step)."""
         self.running = running
+        closed = ARCHS[self.arch].closed_form
         for key, row in self.rows.items():
-            row.editor.disabled = running and key != "train.lr"
+            row.editor.disabled = (running and key != "train.lr") or (closed and key in CLOSED_FORM_NA)
         self.set_class(running, "-running")

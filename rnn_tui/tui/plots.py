@@ -361,6 +361,62 @@ class GradNormPlot(LivePlot):
         _int_ticks(plt.xticks, 1, len(self.norms), self.ticks)
 
 
+class RidgePathPlot(LivePlot):
+    """A closed-form readout's ridge path (summary's ReadoutReport): the validation VPT against the
+    ridge where it was scored (chaotic systems), else the validation loss, the ridge kept marked.
+    Ridge 0 (least squares) is drawn one decade left of the smallest ridge, labelled 0."""
+
+    placeholder = "ridge path: press s to fit the readout"
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.clear()
+
+    def clear(self) -> None:
+        self.report = None
+
+    def set_report(self, report) -> None:
+        self.report = report
+
+    def has_data(self) -> bool:
+        return self.report is not None and bool(self.report.path)
+
+    def series(self) -> tuple[list[float], list[float], str]:
+        """(x: log10 ridge, 0 one decade left of the smallest; y; what y is)."""
+        path = self.report.path
+        positive = [r for r, _, _ in path if r > 0]
+        zero_at = math.log10(min(positive)) - 1 if positive else 0.0
+        xs = [math.log10(r) if r > 0 else zero_at for r, _, _ in path]
+        if any(math.isfinite(v) for _, _, v in path):
+            return xs, [v for _, _, v in path], "validation VPT (Lyapunov times)"
+        return xs, [loss for _, loss, _ in path], "validation loss"
+
+    def draw(self) -> None:
+        plt, rep = self.plt, self.report
+        xs, ys, what = self.series()
+        short = "VPT (Lyap.)" if what.startswith("validation VPT") else "loss"
+        self.title(f"val {short} by ridge · kept {rep.ridge:g}{' auto' if rep.auto else ''}")
+        keep = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y) and (y > 0 or what.startswith("validation VPT"))]
+        if not keep:
+            return
+        kx, ky = zip(*keep)
+        if what == "validation loss":
+            plt.yscale("log")
+            y = _log_line(plt, kx, ky, self.points, color="cyan")
+            if y:
+                _log_ticks(plt, y)
+        else:
+            plt.plot(kx, ky, color="cyan", marker="braille")
+        at = [(x, y) for x, (r, _, _), y in zip(xs, rep.path, ys) if r == rep.ridge and math.isfinite(y) and (y > 0 or what != "validation loss")]
+        if at:
+            plt.scatter([at[0][0]], [at[0][1]], color="yellow", marker="●")
+        pairs = [(x, "0" if r == 0 else f"1e{round(x)}") for x, (r, _, _) in zip(xs, rep.path)]
+        shown = pairs[:: max(1, math.ceil(len(pairs) / self.ticks))]
+        plt.xticks([x for x, _ in shown], [label for _, label in shown])
+        if not self.small:
+            plt.xlabel("ridge")
+
+
 class ForecastPlot(LivePlot):
     """One component: the truth as markers, the model's free run as a line, from where prediction
     starts (a vertical mark); the true history before it; optionally the one-step predictions.
@@ -680,6 +736,7 @@ class PlotGrid(Grid):
         yield ForecastPlot(id="forecast")
         yield LossPlot(id="losses")
         yield GradNormPlot(id="gradnorm")
+        yield RidgePathPlot(id="ridgepath")
         yield PhasePlot(id="phase")
         yield HorizonPlot(id="horizon")
 
@@ -712,11 +769,20 @@ class PlotGrid(Grid):
         horizon.from_forecast(f)
         self.stale.add(horizon)
 
+    def show_model(self, closed_form: bool) -> None:
+        """A closed-form readout shows its ridge path in place of the loss and gradient-norm plots."""
+        self.set_class(closed_form, "-closed-form")
+
     def set_summary(self, summary: Summary) -> None:
-        """The run's summary: the test-split RMSE curve and the valid prediction time."""
+        """The run's summary: the test-split RMSE curve and the valid prediction time, and a
+        closed-form readout's ridge path."""
         horizon = self.query_one(HorizonPlot)
         horizon.from_summary(summary)
         self.stale.add(horizon)
+        if summary.readout is not None:
+            path = self.query_one(RidgePathPlot)
+            path.set_report(summary.readout)
+            self.stale.add(path)
 
     def wait_s(self) -> float:
         """How long after the last redraw the next may come: PLOT_S, or longer when the last

@@ -61,6 +61,7 @@ class StatusBar(Vertical):
         super().__init__(**kw)
         self.texts: dict[str, str] = {"#state": "idle", "#epoch": "epoch –", "#device": "device –", "#best": "best val –",
                                       "#freerun": ""}
+        self.phases: list[str] = []  # the long phases shown by show_progress, in order
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="status-line"):
@@ -100,11 +101,21 @@ class StatusBar(Vertical):
 
     def reset(self, epochs: int = 0) -> None:
         self.device = "–"  # until the next run reports where it trains
+        self.phases = []
         self._set("#epoch", f"epoch 0/{epochs}" if epochs else "epoch –")
         self.query_one("#progress", ProgressBar).update(total=max(1, epochs), progress=0)
         for wid in ("#eta", "#speed", "#freerun"):
             self._set(wid, "")
         self._set("#best", "best val –")
+
+    def show_progress(self, p) -> None:
+        """From a core Progress event (any long phase): its text on the second line, its fraction in
+        the bar. `phases` keeps the names shown, in order."""
+        if not self.phases or self.phases[-1] != p.phase:
+            self.phases.append(p.phase)
+        self.note = p.text()
+        if p.total > 0:
+            self.query_one("#progress", ProgressBar).update(total=p.total, progress=min(p.done, p.total))
 
     def show_forecast(self, forecast) -> None:
         """From the latest core Forecast: its free-running error, beside the one-step best val."""

@@ -23,6 +23,7 @@ class News:
     started: ev.Started | None = None
     epochs: list[ev.EpochEnd] = field(default_factory=list)  # in order
     forecast: Forecast | None = None  # the newest one
+    progress: list[ev.Progress] = field(default_factory=list)  # long phases' progress (a fit, scoring), in order
     summary: Summary | None = None  # the run ended: finished, diverged or cancelled
     error: str = ""  # the run failed: the one line to show
 
@@ -41,6 +42,7 @@ class RunLog:
         self.started: ev.Started | None = None
         self.epochs: list[ev.EpochEnd] = []  # in order
         self.forecast: Forecast | None = None  # the latest
+        self.progress: list[ev.Progress] = []  # Progress events not yet read (a few a second at most)
         self.summary: Summary | None = None  # once the run has ended
         self.error = ""  # why the run failed (a UserError's message, or a crash report's line)
         # what `news` has handed out already
@@ -49,7 +51,7 @@ class RunLog:
     # -- written by the worker --------------------------------------------------------------------
 
     def record(self, event) -> None:
-        """A core event (Started, EpochEnd, ForecastReady). Finished is not kept here: the summary
+        """A core event (Started, EpochEnd, ForecastReady, Progress). Finished is not kept here: the summary
         comes with the result (`end`), so that a run seen to end can always be exported."""
         with self._lock:
             if isinstance(event, ev.EpochEnd):
@@ -58,6 +60,8 @@ class RunLog:
                 self.forecast = event.forecast
             elif isinstance(event, ev.Started):
                 self.started = event
+            elif isinstance(event, ev.Progress):
+                self.progress.append(event)
 
     def end(self, summary: Summary | None = None, error: str = "") -> None:
         with self._lock:
@@ -74,7 +78,8 @@ class RunLog:
         """Everything new since the last call (for the one reader, the app's timer). One snapshot
         under the lock, so an end is never seen before the epochs and forecast written before it."""
         with self._lock:
-            news = News(epochs=self.epochs[self._epochs_read :])
+            news = News(epochs=self.epochs[self._epochs_read :], progress=self.progress)
+            self.progress = []
             self._epochs_read = len(self.epochs)
             if self.started is not self._started_read:
                 news.started = self._started_read = self.started

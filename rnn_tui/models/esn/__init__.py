@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int
+from rnn_tui.models.hparams import ARCH_DESCRIPTION, ArchConfig, Float, Int, Ridge
 
 
 class ESNConfig(ArchConfig):
@@ -15,6 +15,7 @@ class ESNConfig(ArchConfig):
     stackable: ClassVar[bool] = True  # train.ensemble: see stacked.py
     supports_field: ClassVar[bool] = True  # a field's grid points are just its input components
     shown: ClassVar[tuple[str, ...]] = ("hidden_size", "spectral_radius", "readout")
+    closed_form: ClassVar[bool] = True
     arch: Literal["esn"] = Field("esn", description=ARCH_DESCRIPTION)
     hidden_size: Int = Field(64, ge=1, le=4000, description="reservoir size (units); its eigenvalues are computed once (4000: ~20 s)")
     spectral_radius: Float = Field(0.9, gt=0, le=1e3, description="largest |eigenvalue| of the reservoir matrix")
@@ -22,7 +23,8 @@ class ESNConfig(ArchConfig):
     input_scaling: Float = Field(0.5, gt=0, le=1e6, description="scale of the random input weights")
     sparsity: Float = Field(0.9, ge=0, lt=1, description="fraction of reservoir weights that are zero, in [0, 1)")
     washout: Int = Field(50, ge=0, le=10_000_000, description="reservoir steps discarded before fitting the readout")
-    ridge: Float = Field(1e-6, ge=0, description="Tikhonov regularisation of the closed-form readout")
+    ridge: Ridge = Field(1e-6, description='Tikhonov regularisation of the closed-form readout (0: least squares), or "auto": '
+                         "the ridge of lowest validation loss on the ridge path (0, 1e-16, 1e-15, ..., 1e2)")
     readout: Literal["linear", "quadratic"] = Field("linear", description="readout on r, or on [r, r^2]")
     residual: bool = Field(True, description="predict the increment x[t+1] - x[t] rather than x[t+1]")
 
@@ -30,13 +32,15 @@ class ESNConfig(ArchConfig):
     def footprint(self, dim: int, seq_len: int, batch: int) -> tuple[int, int]:
         n = self.hidden_size
         feats = 2 * n if self.readout == "quadratic" else n
-        # the dense reservoir, its float64 copy for the eigenvalues, and the readout's normal equations
-        return 3 * n * n + n * dim + 2 * (feats + 1) ** 2, 3 * batch * seq_len * n
+        # the dense reservoir, its float64 copy for the eigenvalues, and the readout's R factor and SVD
+        return 3 * n * n + n * dim + 4 * (feats + 1 + dim) ** 2, 3 * batch * seq_len * n
 
     def fit_values(self, steps: int, dim: int) -> int:
-        """Values the closed-form fit holds: the reservoir states of the whole training series, in float64."""
-        feats = 2 * self.hidden_size if self.readout == "quadratic" else self.hidden_size
-        return 2 * steps * (self.hidden_size + feats)
+        """Values the closed-form fit holds, in float64: the reservoir states of the whole training series,
+        and one block of feature rows (rnn_tui.models.readout) with its QR factorisation."""
+        feats = (2 * self.hidden_size if self.readout == "quadratic" else self.hidden_size) + 1 + dim
+        block = min(steps, max(16384, 2 * feats))
+        return steps * self.hidden_size + 3 * block * feats + 4 * feats * feats
 
 
 def build(spec, cfg: ESNConfig):

@@ -6,7 +6,8 @@
 W is sparse (a `sparsity` fraction of zeros) and rescaled to the requested spectral radius; W_in is
 uniform in +-input_scaling; b is uniform in +-BIAS_SCALE. phi(r) = r, or [r, r^2] for the quadratic
 readout. Everything is drawn from torch's global RNG, so a seeded run is reproducible. Nothing is
-trained by gradient descent: `fit_closed_form` solves the readout, stored as buffers (state_dict).
+trained by gradient descent: `fit_closed_form` solves the readout (rnn_tui.models.readout: the SVD of
+the features, accurate at small ridge), stored as buffers (state_dict).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import warnings
 
 import torch
 
-from rnn_tui.errors import Stopped, UserError, check_stop
+from rnn_tui.errors import STOP_EVERY, Stopped, UserError, check_stop
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
 from rnn_tui.models.esn import ESNConfig
+from rnn_tui.models.readout import RidgePath, as_work, row_blocks
+from rnn_tui.work import Work
 
 BIAS_SCALE = 0.1  # reservoir bias amplitude (uniform in +-BIAS_SCALE)
 _MAX_DRAWS = 100  # redraws of a reservoir whose spectral radius is 0 (tiny, very sparse)
@@ -28,7 +31,6 @@ _MAX_DRAWS = 100  # redraws of a reservoir whose spectral radius is 0 (tiny, ver
 # sequence and 3-7x for batches of 32-1024; 800 units at 10%, 0.75x for one sequence; 64 units, 0.2-0.9x.
 SPARSE_MIN_UNITS = 256
 SPARSE_MAX_DENSITY = 0.05
-GRAM_BLOCK = 400  # column block of the readout's normal equations (see normal_equations)
 
 
 def spectral_radius(w: torch.Tensor) -> float:
@@ -45,7 +47,8 @@ class ESN(Forecaster):
         dim, n = spec.dim, cfg.hidden_size
         self.leak_rate = float(cfg.leak_rate)
         self.washout = int(cfg.washout)
-        self.ridge = float(cfg.ridge)
+        self.ridge = cfg.ridge  # a float, or "auto" (chosen on validation by the trainer)
+        self.path: RidgePath | None = None  # the last fit's SVD: its readout at any ridge
         self.quadratic = cfg.readout == "quadratic"
         self.residual = bool(cfg.residual)
 
@@ -73,15 +76,9 @@ class ESN(Forecaster):
     def recur(self, r: torch.Tensor) -> torch.Tensor:
         """r @ W^T for r (batch, N): by a CSR copy of W on the CPU when it pays (see SPARSE_MIN_UNITS),
         rebuilt whenever W changes (a loaded state, a new dtype)."""
-        w = self.w
-        if not (self.sparse and w.device.type == "cpu"):
-            return r @ w.T
-        key = (w.data_ptr(), w._version, w.dtype)
-        if self._csr_key != key:
-            with warnings.catch_warnings():  # "sparse CSR support is in beta"
-                warnings.simplefilter("ignore")
-                self._csr, self._csr_key = w.to_sparse_csr(), key
-        return (self._csr @ r.T).T
+        if not (self.sparse and self.w.device.type == "cpu"):
+            return r @ self.w.T
+        return (self._csr_matrix() @ r.T).T
 
     def update(self, r: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """One leaky reservoir step: r (batch, N), u (batch, D) -> the new r."""
@@ -96,9 +93,15 @@ class ESN(Forecaster):
         threading.Event) is set (checked every few steps)."""
         if r is None:
             r = x.new_zeros(x.shape[0], self.w.shape[0])
+        if not keep and self._fast(x):
+            rt = r.T.contiguous()
+            for t in range(x.shape[1]):
+                check_stop(stop, t)
+                rt = self._update_t(rt, x[:, t])
+            return None, rt.T
         drive = x @ self.w_in.T + self.b  # input part of every step at once
         if x.shape[0] == 1 and self.sparse and x.device.type == "cpu" and not torch.is_grad_enabled():
-            return self._run_one(drive[0], r[0], stop)
+            return self._run_one(drive[0], r[0], Work(stop))
         states = []
         a = self.leak_rate
         for t in range(x.shape[1]):
@@ -109,9 +112,63 @@ class ESN(Forecaster):
                 states.append(r)
         return (torch.stack(states, dim=1) if keep else None), r
 
-    def _run_one(self, drive: torch.Tensor, r: torch.Tensor, stop) -> tuple[torch.Tensor, torch.Tensor]:
+    # Batched inference on the CPU keeps the states transposed, (N, batch): the CSR product then reads
+    # them column after column (B = 200, 800 units at 2%: 0.25 ms a step against 0.56 ms for r @ W^T by
+    # (W r^T)^T), and the input term W_in u^T + b is made per step (a (batch, T, N) drive of a loss's
+    # 1,024 windows of 200 steps would be 1.3 GB in float64).
+
+    def _fast(self, x: torch.Tensor) -> bool:
+        return x.device.type == "cpu" and not torch.is_grad_enabled()
+
+    def _update_t(self, rt: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """One reservoir step on transposed states: rt (N, batch), u (batch, D) -> the new rt."""
+        pre = torch.addmm(self.b.unsqueeze(1), self.w_in, u.T)
+        pre += self._csr_matrix() @ rt if self.sparse else self.w @ rt
+        torch.tanh(pre, out=pre)
+        a = self.leak_rate
+        return pre if a == 1.0 else (1 - a) * rt + a * pre
+
+    def _csr_matrix(self) -> torch.Tensor:
+        w = self.w
+        key = (w.data_ptr(), w._version, w.dtype)
+        if self._csr_key != key:
+            with warnings.catch_warnings():  # "sparse CSR support is in beta"
+                warnings.simplefilter("ignore")
+                self._csr, self._csr_key = w.to_sparse_csr(), key
+        return self._csr
+
+    def _readout_t(self, rt: torch.Tensor) -> torch.Tensor:
+        """The readout of transposed states rt (N, batch) -> (batch, D), without building [r, r^2]."""
+        n = rt.shape[0]
+        w = self.readout_w
+        out = torch.addmm(self.readout_b.unsqueeze(1), w[:, :n], rt)
+        if self.quadratic:
+            out = torch.addmm(out, w[:, n:], rt * rt)
+        return out.T
+
+    def carry_run(self, x: torch.Tensor, horizon: int, stop=None) -> torch.Tensor | None:
+        """rollout.roll's carried free run (B, horizon, D) on the CPU without gradients, on transposed
+        states (see _update_t); None elsewhere (roll then steps through warmup/step)."""
+        if not self._fast(x):
+            return None
+        rt = x.new_zeros(self.w.shape[0], x.shape[0])
+        for t in range(x.shape[1]):
+            check_stop(stop, t)
+            rt = self._update_t(rt, x[:, t])
+        y = with_residual(self._readout_t(rt), x[:, -1], self.residual)
+        out = x.new_empty(x.shape[0], horizon, x.shape[2])
+        out[:, 0] = y
+        for t in range(1, horizon):
+            check_stop(stop, t)
+            rt = self._update_t(rt, y)
+            y = with_residual(self._readout_t(rt), y, self.residual)
+            out[:, t] = y
+        return out
+
+    def _run_one(self, drive: torch.Tensor, r: torch.Tensor, work: Work) -> tuple[torch.Tensor, torch.Tensor]:
         """run_reservoir for one long sequence (the fit's ~42,000 steps) on the CPU: the same update with
-        scipy's CSR product in a numpy loop, ~12 us a step against ~50 us for torch's per-step overhead."""
+        scipy's CSR product in a numpy loop, ~12 us a step against ~50 us for torch's per-step overhead.
+        Reported as the phase "driving the reservoir" of `work` (whose stop flag ends it: errors.Stopped)."""
         import numpy as np
         import scipy.sparse
 
@@ -120,11 +177,13 @@ class ESN(Forecaster):
         d = drive.numpy()
         out = np.empty((d.shape[0], w.shape[0]), dtype=w.dtype)
         x, a = r.numpy().copy(), self.leak_rate
-        for t in range(d.shape[0]):
-            check_stop(stop, t)
-            pre = np.tanh(csr @ x + d[t])
-            x = pre if a == 1.0 else (1 - a) * x + a * pre
-            out[t] = x
+        with work.phase("driving the reservoir", d.shape[0]) as phase:
+            for t in range(d.shape[0]):
+                if t % 256 == 0:
+                    phase.tick(t)
+                pre = np.tanh(csr @ x + d[t])
+                x = pre if a == 1.0 else (1 - a) * x + a * pre
+                out[t] = x
         states = torch.from_numpy(out)
         return states.unsqueeze(0), states[-1:].clone()
 
@@ -168,59 +227,71 @@ class ESN(Forecaster):
                 "lower model.washout or use more data"
             )
 
-    def training_pairs(self, series: torch.Tensor, stop=None) -> tuple[torch.Tensor, torch.Tensor]:
+    def training_pairs(self, series: torch.Tensor, work: Work | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Reservoir states and targets used by the fit: drive with series[:-1] from r = 0, drop the
-        first `washout` states; state after u_t -> u_{t+1} (or u_{t+1} - u_t when residual)."""
+        first `washout` states; state after u_t -> u_{t+1} (or u_{t+1} - u_t when residual). The drive
+        is `work`'s phase "driving the reservoir" (errors.Stopped once its stop flag is set)."""
+        work = as_work(work)
         series = series.to(self.w.device, self.w.dtype)
         if series.dim() != 2 or series.shape[1] != self.spec.dim:
             raise ValueError(f"esn fit needs a (T, {self.spec.dim}) series, got shape {tuple(series.shape)}")
         self.check_training_data(series.shape[0])
+        x = series[:-1].unsqueeze(0)
         with torch.no_grad():
-            states, _ = self.run_reservoir(series[:-1].unsqueeze(0), stop=stop)
+            if self.sparse and x.device.type == "cpu":
+                states, _ = self._run_one((x @ self.w_in.T + self.b)[0], x.new_zeros(self.w.shape[0]), work)
+            else:
+                with work.phase("driving the reservoir", x.shape[1]) as phase:
+                    states, _ = self.run_reservoir(x, stop=_Ticking(phase))
         states = states[0, self.washout :]
         target = series[1:] - series[:-1] if self.residual else series[1:]
         return states, target[self.washout :]
 
-    def fit_closed_form(self, series: torch.Tensor, stop=None) -> bool:
-        """Ridge readout: [phi(R), 1] W = Y, W = (A^T A + ridge I)^{-1} A^T Y, solved in float64.
-        The ridge penalty covers the bias column too (negligible for small ridge). False (nothing
-        fitted) when `stop` is set while the reservoir runs (the longest part: ~0.5 ms a step)."""
+    def design(self, r: torch.Tensor) -> torch.Tensor:
+        """The rows of the readout's regression for states r (..., N): [phi(r), 1] (the bias last)."""
+        return torch.cat(self.feature_parts(r) + [r.new_ones(*r.shape[:-1], 1)], dim=-1)
+
+    def window_design(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For windows x (B, L, D) from a zero state: (design rows after the last input (B, F + 1), the
+        part of the prediction that is not the readout (B, D): x[:, -1] when residual, else 0). The
+        prediction after the window is base + design @ W for the readout W = [readout_w, readout_b]^T."""
+        _, r = self.run_reservoir(x, keep=False)
+        base = x[:, -1] if self.residual else torch.zeros_like(x[:, -1])
+        return self.design(r), base
+
+    def fit_closed_form(self, series: torch.Tensor, work: Work | None = None) -> bool:
+        """The ridge readout W minimising |[phi(R), 1] W - Y|^2 + ridge |W|^2 over the training states R and
+        targets Y, by the SVD of the features (rnn_tui.models.readout: accurate at small ridge, and the
+        solution for every ridge, kept as `self.path`). The ridge penalty covers the bias too (negligible
+        at small ridge). ridge "auto" fits at ridge 0 here; the trainer then picks the ridge of lowest
+        validation loss on the path (core/closed_form.py). False (nothing fitted) when `work`'s stop
+        flag is set during the fit; its phases are "driving the reservoir" and "solving the readout"."""
+        work = as_work(work)
         try:
-            states, target = self.training_pairs(series, stop)
+            states, target = self.training_pairs(series, work)
+            n = states.shape[0]
+            blocks = ((self.design(states[i:j].double()), target[i:j].double())
+                      for i, j in row_blocks(n, self.readout_w.shape[1] + 1 + target.shape[1]))
+            self.path = RidgePath.of_blocks(blocks, work, n)
         except Stopped:
             return False
-        parts = self.feature_parts(states.double())
-        gram, rhs = normal_equations(parts, target.double())
-        gram += self.ridge * torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
-        try:
-            sol = torch.linalg.solve(gram, rhs)
-        except RuntimeError:  # singular (ridge = 0 and too few states): minimum-norm solution
-            sol = torch.linalg.pinv(gram) @ rhs
-        with torch.no_grad():
-            self.readout_w.copy_(sol[:-1].T.to(self.readout_w.dtype))
-            self.readout_b.copy_(sol[-1].to(self.readout_b.dtype))
+        self.set_readout(self.path.solve(0.0 if self.ridge == "auto" else self.ridge))
         return True
 
+    def set_readout(self, sol: torch.Tensor) -> None:
+        """Take a readout solved for the design rows (F + 1, D): the weights, then the bias."""
+        with torch.no_grad():
+            self.readout_w.copy_(sol[:-1].T.to(self.readout_w.device, self.readout_w.dtype))
+            self.readout_b.copy_(sol[-1].to(self.readout_b.device, self.readout_b.dtype))
 
-def normal_equations(parts: list[torch.Tensor], y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A^T A and A^T y for A = [parts..., 1] (rows along dim -2; a leading batch dim is allowed),
-    without building A. A's columns are cut into blocks of at most GRAM_BLOCK and only the blocks on
-    and above the diagonal are multiplied, the rest mirrored: for the [r, r^2] readout of 800 units,
-    10 of 16 blocks."""
-    ones = parts[0].new_ones(*parts[0].shape[:-1], 1)
-    parts = [c for p in parts for c in p.split(GRAM_BLOCK, dim=-1)] + [ones]
-    sizes = [p.shape[-1] for p in parts]
-    n = sum(sizes)
-    gram = parts[0].new_empty(*parts[0].shape[:-2], n, n)
-    edges = [0]
-    for s in sizes:
-        edges.append(edges[-1] + s)
-    for i, pi in enumerate(parts):
-        ti = pi.transpose(-1, -2)
-        for j in range(i, len(parts)):
-            block = ti @ parts[j]
-            gram[..., edges[i] : edges[i + 1], edges[j] : edges[j + 1]] = block
-            if j != i:
-                gram[..., edges[j] : edges[j + 1], edges[i] : edges[i + 1]] = block.transpose(-1, -2)
-    rhs = torch.cat([p.transpose(-1, -2) @ y for p in parts], dim=-2)
-    return gram, rhs
+
+class _Ticking:
+    """A stop flag for run_reservoir that ticks a Phase as it is read (every errors.STOP_EVERY steps)."""
+
+    def __init__(self, phase) -> None:
+        self.phase, self.steps = phase, 0
+
+    def is_set(self) -> bool:
+        self.steps += STOP_EVERY
+        self.phase.tick(self.steps)  # raises Stopped once the work's stop flag is set
+        return False

@@ -11,8 +11,9 @@ from typing import Any
 
 import torch
 
-from rnn_tui.errors import Stopped, check_stop
-from rnn_tui.models.esn.net import ESN, normal_equations
+from rnn_tui.errors import Stopped, UserError, check_stop
+from rnn_tui.models.esn.net import ESN, _Ticking
+from rnn_tui.models.readout import RidgePath, as_work, row_blocks
 from rnn_tui.models.stacked import StackedForecaster
 
 
@@ -23,6 +24,9 @@ class StackedESN(StackedForecaster):
         self.leak_rate, self.washout, self.ridge = first.leak_rate, first.washout, first.ridge
         self.quadratic, self.residual = first.quadratic, first.residual
         self.check_training_data = first.check_training_data  # the same rule for every member
+        if self.ridge == "auto":
+            raise UserError('model.ridge = "auto" picks one ridge on validation for one model; with train.ensemble > 1 '
+                            "give a number (run one member with \"auto\" to find it)", key="model.ridge")
 
     def _leak(self, r: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
         a = self.leak_rate
@@ -85,34 +89,31 @@ class StackedESN(StackedForecaster):
     def num_params(self) -> int:
         return self.stacked_buffer("readout_w")[0].numel() * self.k + self.stacked_buffer("readout_b").numel()
 
-    def fit_closed_form(self, series: torch.Tensor, stop=None) -> bool:
-        """Every member's ridge readout from the same training series, one batched solve (ESN.fit_closed_form
-        for each member). False (nothing fitted) when `stop` is set while the reservoirs run."""
+    def fit_closed_form(self, series: torch.Tensor, work=None) -> bool:
+        """Every member's ridge readout from the same training series (ESN.fit_closed_form for each
+        member, by the SVD of its own features: rnn_tui.models.readout). The reservoirs run as one batch.
+        False (nothing fitted) when `work`'s stop flag is set during the fit."""
+        work = as_work(work)
         w = self.stacked_buffer("w")
         series = series.to(w.device, w.dtype)
         self.check_training_data(series.shape[0])
+        x = self.tile(series[:-1].unsqueeze(0))
         try:
-            with torch.no_grad():
-                states, _ = self.run_reservoir(self.tile(series[:-1].unsqueeze(0)), stop=stop)
+            with torch.no_grad(), work.phase("driving the reservoirs", x.shape[1]) as phase:
+                states, _ = self.run_reservoir(x, stop=_Ticking(phase))
+            states = states[:, 0, self.washout :]  # (K, T', N)
+            target = (series[1:] - series[:-1] if self.residual else series[1:])[self.washout :].double()
+            n, sols = states.shape[1], []
+            for k in range(self.k):
+                design = lambda r: torch.cat(self.feature_parts(r) + [r.new_ones(r.shape[0], 1)], dim=-1)  # noqa: E731
+                blocks = ((design(states[k, i:j].double()), target[i:j])
+                          for i, j in row_blocks(n, self.stacked_buffer("readout_w").shape[2] + 1 + target.shape[1]))
+                sols.append(RidgePath.of_blocks(blocks, work, n).solve(self.ridge))
         except Stopped:
             return False
-        states = states[:, 0, self.washout :]  # (K, T', N)
-        target = (series[1:] - series[:-1] if self.residual else series[1:])[self.washout :].double()
-        gram, rhs = normal_equations(self.feature_parts(states.double()), target)  # (K, F + 1, F + 1), (K, F + 1, D)
-        gram += self.ridge * torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
-        try:
-            sol = torch.linalg.solve(gram, rhs)
-        except RuntimeError:  # a singular member: each on its own, as its own run would solve it
-            sol = torch.stack([_solve_one(g, r) for g, r in zip(gram, rhs)])
+        sol = torch.stack(sols)  # (K, F + 1, D)
         with torch.no_grad():
             out_w, out_b = self.stacked_buffer("readout_w"), self.stacked_buffer("readout_b")
-            out_w.copy_(sol[:, :-1].transpose(1, 2).to(out_w.dtype))
-            out_b.copy_(sol[:, -1].to(out_b.dtype))
+            out_w.copy_(sol[:, :-1].transpose(1, 2).to(out_w.device, out_w.dtype))
+            out_b.copy_(sol[:, -1].to(out_b.device, out_b.dtype))
         return True
-
-
-def _solve_one(gram: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
-    try:
-        return torch.linalg.solve(gram, rhs)
-    except RuntimeError:
-        return torch.linalg.pinv(gram) @ rhs

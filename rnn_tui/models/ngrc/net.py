@@ -19,9 +19,10 @@ from typing import Any
 
 import torch
 
-from rnn_tui.errors import UserError
+from rnn_tui.errors import Stopped, UserError
 from rnn_tui.models.base import Forecaster, ModelSpec
 from rnn_tui.models.ngrc import NGRCConfig
+from rnn_tui.models.readout import RidgePath, as_work, row_blocks
 
 
 class NGRC(Forecaster):
@@ -30,7 +31,8 @@ class NGRC(Forecaster):
     def __init__(self, spec: ModelSpec, cfg: NGRCConfig):
         super().__init__(spec)
         self.delays, self.skip, self.order = int(cfg.delays), int(cfg.skip), int(cfg.order)
-        self.constant, self.ridge = bool(cfg.constant), float(cfg.ridge)
+        self.constant, self.ridge = bool(cfg.constant), cfg.ridge  # ridge: a float or "auto"
+        self.path: RidgePath | None = None  # the last fit's SVD: its readout at any ridge
         self.span = cfg.span
         if spec.seq_len < self.span:
             raise UserError(
@@ -118,34 +120,34 @@ class NGRC(Forecaster):
         lin = series[t.unsqueeze(1) - self.lags.to(series.device)].flatten(1)  # (rows, k, D) -> (rows, k*D)
         return lin, series[t + 1] - series[t]
 
-    def fit_closed_form(self, series: torch.Tensor, stop=None) -> bool:
+    def window_design(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For windows x (B, L, D): (the features of the last state (B, n_features), x[:, -1]): the
+        prediction after the window is x[:, -1] + features @ readout_w^T."""
+        return self.features(self.linear(x)), x[:, -1]
+
+    def fit_closed_form(self, series: torch.Tensor, work=None) -> bool:
         """Ridge readout: W minimises |A W^T - Y|^2 + ridge |W|^2 over the features A of the training
         series and the increments Y (the constant is penalised too, as in the paper); ridge = 0 is
-        plain least squares. False (nothing fitted) when `stop` is set before the fit is done (it is
-        read before every block of rows)."""
+        plain least squares (minimum norm). Solved by the SVD of A (rnn_tui.models.readout), which
+        gives the readout at every ridge (`self.path`; ridge "auto": the trainer picks one on the
+        validation split). False (nothing fitted) when `work`'s stop flag is set before the fit is done
+        (read after every block of rows; its phase is "solving the readout")."""
         # float64 throughout: monomials of nearby delayed states are nearly collinear (on Lorenz-63 at
         # dt = 0.01 with k = 4 and cubic terms, A's condition number is ~1e17), so float32's 7 digits
-        # would leave no correct digit in W.
+        # would leave no correct digit in W. Not the normal equations (A^T A + ridge I) W^T = A^T Y:
+        # those square A's condition number, and with a ridge as small as the best here (1e-12)
+        # A^T A + ridge I is singular in float64.
+        work = as_work(work)
         lin, target = self.training_pairs(series.to(self.readout_w.device, torch.float64))
-        n_feat, dim = self.n_features, target.shape[1]
-        # Least squares on [A; sqrt(ridge) I] W^T = [Y; 0], not the normal equations (A^T A + ridge I)
-        # W^T = A^T Y: those square A's condition number, and with a ridge as small as the best here
-        # (1e-12) A^T A + ridge I is singular in float64. The QR factor R of [A Y] is accumulated
-        # block by block (R of [R_so_far; next rows]), so A is never held whole and a stop is seen
-        # between blocks; the last columns of R are Q^T Y.
-        eye = torch.eye(n_feat, dtype=lin.dtype, device=lin.device) * self.ridge**0.5
-        r = torch.cat([eye, eye.new_zeros(n_feat, dim)], dim=1)  # (n_feat, n_feat + D): the ridge rows
-        block = max(4096, 2 * n_feat)
-        for i in range(0, lin.shape[0], block):
-            if stop is not None and stop.is_set():
-                return False
-            rows = torch.cat([self.features_t(lin[i : i + block].T).T, target[i : i + block]], dim=1)
-            r = torch.linalg.qr(torch.cat([r, rows]), mode="r")[1][:n_feat]
-        if stop is not None and stop.is_set():
+        blocks = ((self.features_t(lin[i:j].T).T, target[i:j]) for i, j in row_blocks(lin.shape[0], self.n_features + target.shape[1]))
+        try:
+            self.path = RidgePath.of_blocks(blocks, work, lin.shape[0])
+        except Stopped:
             return False
-        # R W^T = Q^T Y by SVD on the CPU (gelsd): the minimum-norm solution where features are
-        # linearly dependent (sin^2 + cos^2 = 1 makes them so on an oscillator when ridge = 0).
-        sol = torch.linalg.lstsq(r[:, :n_feat].cpu(), r[:, n_feat:].cpu(), driver="gelsd").solution  # (n_feat, D)
+        self.set_readout(self.path.solve(0.0 if self.ridge == "auto" else self.ridge))
+        return True
+
+    def set_readout(self, sol: torch.Tensor) -> None:
+        """Take a readout solved for the features (n_features, D)."""
         with torch.no_grad():
             self.readout_w.copy_(sol.T.to(self.readout_w.device, self.readout_w.dtype))
-        return True
