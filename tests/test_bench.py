@@ -50,7 +50,7 @@ def test_bench_skill_quick(tmp_path):
         assert len(r["rmse"]) == 3 and r["vpt_lyapunov"]["lyapunov_exponent"] == 0.906
         assert (r["fit_seconds"] is not None) == (r["model"] in ("esn", "ngrc"))  # closed-form fits are timed
     fields = res["fields"]["rows"]
-    assert [r["preset"] for r in fields] == ["lorenz96_esn", "lorenz96_convlstm", "ks_esn", "ks_convlstm"]
+    assert [r["preset"] for r in fields] == ["lorenz96_esn", "lorenz96_ngrc", "lorenz96_convlstm", "ks_esn", "ks_ngrc", "ks_convlstm"]
     assert all(r["vpt_lyapunov"]["median"] >= 0 and r["vpt_lyapunov"]["truth_valid"] > 0 for r in fields)
     assert "truth valid to" in table
     lv = res["lotka_volterra"]["rows"]
