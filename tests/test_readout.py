@@ -61,8 +61,8 @@ def test_the_svd_path_keeps_its_accuracy_at_small_ridge_where_the_normal_equatio
     normal_rel = np.abs(normal - want).max() / np.abs(want).max()
     if ridge <= 1e-10:  # the squared condition number: ~eps / ridge, 1e-6 at 1e-10, all but 3 digits lost at 1e-12
         assert normal_rel > 1e3 * rel
-    if ridge <= 1e-12:
-        assert normal_rel > 1e-4
+    if ridge <= 1e-12:  # ~2e-4 here; 9.5e-5 on another CPU's LAPACK: four digits or more lost either way
+        assert normal_rel > 3e-5
 
 
 def test_the_path_at_every_ridge_is_the_direct_solve():
