@@ -143,6 +143,7 @@ async def test_invalid_fields_block_start_with_their_message():
         assert app.current is None
 
 
+@pytest.mark.heavy  # a CI tier (.ci/run): over 6 s on the default run
 async def test_learning_rate_changes_mid_run():
     app = make_app(*LONG)
     async with app.run_test(size=SIZE) as pilot:
@@ -263,6 +264,7 @@ async def test_set_up_error_is_shown_and_the_app_stays_up(tmp_path, monkeypatch)
         assert app.current.done.is_set()
 
 
+@pytest.mark.heavy  # a CI tier (.ci/run): over 6 s on the default run
 async def test_many_starts_and_stops_leave_no_threads():
     before = {t.ident for t in threading.enumerate()}
     app = make_app(*LONG)

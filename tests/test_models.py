@@ -298,6 +298,7 @@ def sine_series(steps: int = 600, dt: float = 0.1, dtype=torch.float64) -> torch
     return torch.stack([torch.sin(t), torch.cos(t)], dim=1)
 
 
+@pytest.mark.heavy  # a CI tier (.ci/run): over 6 s on the default run
 def test_esn_reservoir_properties():
     model = make("esn", hidden_size=200, spectral_radius=0.7, sparsity=0.9, input_scaling=0.3)
     assert spectral_radius(model.w) == pytest.approx(0.7, rel=1e-6)

@@ -39,7 +39,10 @@ def test_every_preset_is_covered():
     assert set(SHRINK) == set(config.list_presets())
 
 
-@pytest.mark.parametrize("name", sorted(SHRINK))
+HEAVY = {"ks_convlstm"}  # over 6 s: a CI tier (.ci/run), as the other fields stay here
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.heavy) if n in HEAVY else n for n in sorted(SHRINK)])
 def test_preset_smoke(name):
     cfg = config.load(name, overrides=SHRINK[name] + ["train.epochs=4", "rollout.every=0", "rollout.horizon=40"])
     seen = []

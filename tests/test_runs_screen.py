@@ -186,6 +186,7 @@ async def test_screenshot_key_saves_an_svg_in_the_runs_folder():
     assert library.scan(library.runs_root()) == []  # a screenshot is not listed as a run
 
 
+@pytest.mark.heavy  # a CI tier (.ci/run): over 6 s on the default run
 async def test_the_live_run_overlays_the_selected_runs_while_it_trains():
     done = train("lorenz63_lstm", "model.hidden_size=8")
     live_cfg = ["train.epochs=2000", "system.steps=300", "model.hidden_size=8", "rollout.every=1", "train.threads=1"]

@@ -164,6 +164,7 @@ def test_the_pruner_waits_for_enough_finished_trials():
 # Real sweeps (SQLite in the runs folder)
 
 
+@pytest.mark.heavy  # a CI tier (.ci/run): over 6 s on the default run
 def test_two_jobs_fill_the_study_and_each_trial_is_a_run(tmp_path):
     runs = tmp_path / "runs"
     r = sweep(*TINY, "--param", "train.lr=log:1e-3:3e-2", "--param", "model.hidden_size=int:4:16", "--trials", "4",
