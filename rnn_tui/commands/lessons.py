@@ -30,13 +30,15 @@ def listing() -> str:
     """One line a lesson: number, title, the note it comes from, its time at full size."""
     from rnn_tui.lessons import Broken, catalogue
 
+    items = catalogue()
+    width = max((len(i.title) for i in items if not isinstance(i, Broken)), default=0)
     lines = []
-    for item in catalogue():
+    for item in items:
         if isinstance(item, Broken):
             lines.append(f"{item.number:>3}  (cannot be used: {item.reason})")
         else:
-            runs = ", ".join(r.label for r in item.runs)
-            lines.append(f"{item.number:>3}  {item.title:<44} notes {item.note:<8} ~{_minutes(item.minutes)}  {runs}")
+            runs = "; ".join(r.label for r in item.runs)
+            lines.append(f"{item.number:>3}  {item.title:<{width}}  notes {item.note:<4} {'~' + _minutes(item.minutes):>8}  {runs}")
     return "\n".join(lines) if lines else "no lessons found"
 
 
