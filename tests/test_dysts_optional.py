@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from rnn_tui.errors import UserError
@@ -94,3 +95,12 @@ def test_a_catalogue_flow_has_typed_parameters_and_the_catalogue_facts(small_cat
     assert list(hop.fields) == ["tau", "spinup"] and "array parameters k fixed at the catalogue's" in hop.doc
     assert dc.names() == ["dysts:Duffing", "dysts:Hopfield", "dysts:HyperRossler", "dysts:MackeyGlass", "dysts:Rossler"]
     assert dc.names(usable_only=True) == ["dysts:Hopfield", "dysts:HyperRossler", "dysts:Rossler"]
+
+
+def test_a_trajectory_far_off_the_catalogue_attractor_is_refused(small_catalogue):
+    e = dc.entry("dysts:Rossler")  # mean 0, std 1
+    dysts_flow._check_bounded(e, np.array([[1.0, -2.0, 900.0]]))
+    with pytest.raises(UserError, match=r"^dysts:Rossler: the trajectory blows up with these parameters \(a state 1e\+04 catalogue"):
+        dysts_flow._check_bounded(e, np.array([[1.0, 2.0, 3.0], [0.0, 1e4, 0.0]]))
+    with pytest.raises(UserError, match="blows up"):
+        dysts_flow._check_bounded(e, np.array([[np.nan, 0.0, 0.0]]))

@@ -14,8 +14,8 @@ from rnn_tui.core.trainer import train
 from rnn_tui.errors import UserError
 from rnn_tui.systems import dysts_catalogue, dysts_flow
 
-# The data settings of the runs: the dysts systems' own (dt = period / 100, 20,000 samples, 200
-# periods) whatever the preset says for Lorenz-63, so that every flow is sampled alike.
+# The data settings of the runs: the preset's number of samples (or --steps), at each flow's own
+# sample step (period / 100) whatever dt the preset gives Lorenz-63, so that every flow is sampled alike.
 DATA = ["system.params={}", "system.dt=0", "system.noise=0", "rollout.every=0"]
 QUICK = ["model.hidden_size=50", "train.seq_len=50", "model.washout=20", "rollout.horizon=50", "rollout.score_horizon=50"]
 
@@ -39,11 +39,11 @@ def _one(name: str, preset: str, steps: int, quick: bool, lyapunov_times: float)
     e = dysts_catalogue.entry(name)
     row = {"system": name, "dim": e.dimension, "lyapunov_catalogue": e.lyapunov,
            "lyapunov_spectrum_first": e.spectrum[0] if e.spectrum else None}
-    overrides = [f"system.name={name!r}".replace("'", '"'), f"system.steps={steps}", *DATA, *(QUICK if quick else [])]
+    overrides = [f'system.name="{name}"', *([f"system.steps={steps}"] if steps else []), *DATA, *(QUICK if quick else [])]
     t0 = time.perf_counter()
     try:
         result = train(config.load(preset, overrides=overrides))
-        mean, se = dysts_flow.benettin(name, steps=min(steps, 4000), lyapunov_times=lyapunov_times)
+        mean, se = dysts_flow.benettin(name, steps=2000 if quick else 4000, lyapunov_times=lyapunov_times)
     except UserError as exc:
         return {**row, "status": "refused", "error": str(exc)}
     s = result.summary
@@ -56,12 +56,13 @@ def _one(name: str, preset: str, steps: int, quick: bool, lyapunov_times: float)
     return row
 
 
-def run(n: int, preset: str, steps: int = 20_000, quick: bool = False, only: list[str] | None = None) -> dict:
+def run(n: int, preset: str, steps: int = 0, quick: bool = False, only: list[str] | None = None) -> dict:
+    """`steps` samples of each flow (0: the preset's own number)."""
     names = pick(n, only)
-    config.load(preset)  # an unknown preset is named before anything runs
-    rows = [_one(name, preset, 2000 if quick else steps, quick, 10.0 if quick else 100.0) for name in names]
+    steps = 2000 if quick else (steps or config.load(preset).system.steps or dysts_flow.STEPS)  # an unknown preset is named here
+    rows = [_one(name, preset, steps, quick, 10.0 if quick else 100.0) for name in names]
     vpts = [r["vpt_lyapunov"] for r in rows if r.get("vpt_lyapunov") is not None and np.isfinite(r["vpt_lyapunov"])]
-    return {"preset": preset, "steps": 2000 if quick else steps, "source": dysts_catalogue.LYAPUNOV_SOURCE, "rows": rows,
+    return {"preset": preset, "steps": steps, "source": dysts_catalogue.LYAPUNOV_SOURCE, "rows": rows,
             "median_vpt_lyapunov": float(np.median(vpts)) if vpts else None, "scored": len(vpts)}
 
 

@@ -37,7 +37,7 @@ def register(sub) -> None:
     d.add_argument("--systems", type=int, default=10, metavar="N", help="flows, spread evenly over the catalogue (default 10)")
     d.add_argument("--only", metavar="NAME", action="append", default=[], help="these flows instead (repeatable; dysts:NAME or NAME)")
     d.add_argument("--preset", default="lorenz63_esn", metavar="PRESET", help="the architecture and settings (default lorenz63_esn)")
-    d.add_argument("--steps", type=int, default=20_000, metavar="N", help="samples of each flow at period / 100 (default 20000)")
+    d.add_argument("--steps", type=int, default=0, metavar="N", help="samples of each flow at period / 100 (default: the preset's)")
     d.add_argument("--quick", action="store_true", help="tiny sizes (for tests)")
     d.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     d.set_defaults(func=run_dysts)
@@ -97,7 +97,7 @@ def run_dysts(args) -> int:
     from rnn_tui.bench import dysts_bench
     from rnn_tui.errors import UserError
 
-    if not 1_000 <= args.steps <= 1_000_000:
+    if args.steps and not 1_000 <= args.steps <= 1_000_000:
         raise UserError(f"--steps must be between 1000 and 1000000, got {args.steps}")
     res = dysts_bench.run(args.systems, args.preset, steps=args.steps, quick=args.quick, only=args.only)
     print(dysts_bench.table(res))

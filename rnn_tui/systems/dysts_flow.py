@@ -47,17 +47,27 @@ def rhs_of(e: Entry, params: dict) -> Callable[[float, np.ndarray], np.ndarray]:
 
 def batch_rhs_of(e: Entry, params: dict) -> Callable[[np.ndarray], np.ndarray]:
     """f on a batch of states (B, D) -> (B, D), for systems/lyapunov.py: dysts' component-wise `_rhs` on
-    the whole batch where the class has one, else its `rhs` row by row (the few that override it)."""
+    the whole batch where it takes arrays (checked against its rows on the catalogue's start), else its
+    `rhs` row by row (a class that overrides `rhs`, or an `_rhs` written for scalars, e.g. with max())."""
     from dysts.base import DynSys
 
     flow = dysts_flow(e, params)
-    if type(flow).rhs is not DynSys.rhs:
-        return lambda x: np.array([np.asarray(flow.rhs(row, 0.0), dtype=np.float64) for row in x])
 
-    def f(x: np.ndarray) -> np.ndarray:
+    def rows(x: np.ndarray) -> np.ndarray:
+        return np.array([np.asarray(flow.rhs(row, 0.0), dtype=np.float64) for row in x])
+
+    def whole(x: np.ndarray) -> np.ndarray:
         return np.stack(np.broadcast_arrays(*flow._rhs(*x.T, 0.0, *flow.param_list)), axis=-1).astype(np.float64)
 
-    return f
+    if type(flow).rhs is not DynSys.rhs:
+        return rows
+    probe = np.array([e.start, np.asarray(e.start) * 1.01 + 0.01])
+    try:
+        with np.errstate(all="ignore"):
+            ok = np.array_equal(whole(probe), rows(probe))
+    except (ValueError, TypeError):
+        ok = False
+    return whole if ok else rows
 
 
 def _check_bounded(e: Entry, values: np.ndarray) -> None:
