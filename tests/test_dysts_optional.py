@@ -39,6 +39,12 @@ def test_without_dysts_the_list_says_how_to_get_the_catalogue():
     assert only.returncode == 2 and "pip install 'rnn-tui[dysts]'" in only.stderr
 
 
+def test_without_dysts_bench_dysts_names_the_extra():
+    result = rnn_tui_without_dysts("bench", "dysts", "--systems", 2)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["rnn-tui: error: the dysts systems need the dysts package: pip install 'rnn-tui[dysts]'"]
+
+
 def _entry(**over):
     base = {"citation": "A. Author (2000). A flow.", "description": "A test flow.", "dt": 0.001, "period": 2.0,
             "initial_conditions": [1.0, 2.0, 3.0], "maximum_lyapunov_estimated": 0.5,

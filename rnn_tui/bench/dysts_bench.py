@@ -23,6 +23,7 @@ QUICK = ["model.hidden_size=50", "train.seq_len=50", "model.washout=20", "rollou
 def pick(n: int, only: list[str] | None = None) -> list[str]:
     """`only` (checked), else n flows spread evenly over the catalogue's integrable ones in name order
     (every len/n-th: no choosing the easy ones)."""
+    dysts_catalogue.catalogue()  # without dysts: one line naming the extra
     usable = dysts_catalogue.names(usable_only=True)
     if only:
         from rnn_tui.systems import get_system
