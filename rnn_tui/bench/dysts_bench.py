@@ -71,20 +71,31 @@ def _f(v, fmt: str = ".2f") -> str:
     return "-" if v is None or not np.isfinite(v) else format(v, fmt)
 
 
+def _vpt(r: dict) -> str:
+    """The median VPT, '≥' where half or more of the forecasts never failed within the scored horizon
+    (the horizon's value, a lower bound), '!' where it is longer than the truth itself is valid."""
+    v = r.get("vpt_lyapunov")
+    text = ("≥" if (r.get("censored") or 0) >= 0.5 else "") + _f(v)
+    truth = r.get("truth_lyapunov")
+    return text + ("!" if v is not None and truth is not None and v > truth else "")
+
+
 def table(res: dict) -> str:
     lines = [f"preset {res['preset']} on {len(res['rows'])} dysts flows ({res['steps']} samples each, dt = period / 100); "
-             f"VPT: median over the test starts, in Lyapunov times of the catalogue's λ1 ({res['source']})",
-             f"{'system':<28} {'dim':>3} {'VPT':>6} {'q25-q75':>12} {'cens':>5} {'truth':>6} {'λ1 cat':>8} "
+             f"VPT: median over the test starts, in Lyapunov times of the catalogue's λ1 ({res['source']}); "
+             "≥: horizon-limited (a lower bound); !: longer than the truth's valid time (truth column)",
+             f"{'system':<28} {'dim':>3} {'VPT':>7} {'q25-q75':>12} {'cens':>5} {'truth':>6} {'λ1 cat':>8} "
              f"{'λ1 spec':>8} {'λ1 ours':>14} {'VPT ours':>8}"]
     for r in res["rows"]:
         if r["status"] == "refused":
             lines.append(f"{r['system']:<28} {r['dim']:>3} refused: {r['error']}")
             continue
         ours = f"{_f(r.get('lyapunov_benettin'), '.3f')}±{_f(r.get('lyapunov_benettin_se'), '.3f')}"
-        lines.append(f"{r['system']:<28} {r['dim']:>3} {_f(r.get('vpt_lyapunov')):>6} "
+        lines.append(f"{r['system']:<28} {r['dim']:>3} {_vpt(r):>7} "
                      f"{_f(r.get('vpt_q25')) + '-' + _f(r.get('vpt_q75')):>12} {_f(r.get('censored'), '.0%'):>5} "
                      f"{_f(r.get('truth_lyapunov'), '.1f'):>6} {_f(r['lyapunov_catalogue'], '.3f'):>8} "
                      f"{_f(r.get('lyapunov_spectrum_first'), '.3f'):>8} {ours:>14} {_f(r.get('vpt_benettin')):>8}"
                      + ("" if r["status"] == "finished" else f"  ({r['status']})"))
-    lines.append(f"overall: median of the {res['scored']} medians {_f(res['median_vpt_lyapunov'])} Lyapunov times")
+    lines.append(f"overall: median of the {res['scored']} medians {_f(res['median_vpt_lyapunov'])} Lyapunov times "
+                 "(catalogue λ1; horizon-limited ones counted at their bound)")
     return "\n".join(lines)
