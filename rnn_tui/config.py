@@ -306,10 +306,11 @@ def to_dict(cfg: Config) -> dict:
 
 def _check_arch_fits_system(arch: str, system_name: str, source: str) -> None:
     """A field system (KdV) needs an architecture that takes fields, and field-only ones need a field."""
-    from rnn_tui.systems import SYSTEMS
+    from rnn_tui.systems import get_system
 
-    system = SYSTEMS.get(system_name)
-    if system is None:
+    try:
+        system = get_system(system_name)
+    except UserError:
         return  # named by validate()
     info = registry.ARCHS[arch]
     if system.kind == "field" and not info.supports_field:

@@ -1,4 +1,4 @@
-"""`rnn-tui bench speed|skill`: measured throughput and forecast skill, printed as tables."""
+"""`rnn-tui bench speed|skill|sweep|dysts`: measured throughput and forecast skill, printed as tables."""
 
 from __future__ import annotations
 
@@ -30,6 +30,17 @@ def register(sub) -> None:
     w.add_argument("--quick", action="store_true", help="tiny trials (for tests)")
     w.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     w.set_defaults(func=run_sweep)
+    d = bsub.add_parser("dysts", help="one preset trained on N flows of the dysts catalogue: VPT in Lyapunov times, λ1 checked",
+                        description="Train a preset's architecture with one set of settings on N flows of the dysts catalogue "
+                                    "(needs rnn-tui[dysts]); print each one's median VPT in Lyapunov times and the catalogue's "
+                                    "largest Lyapunov exponent beside our Benettin estimate of the truth's.")
+    d.add_argument("--systems", type=int, default=10, metavar="N", help="flows, spread evenly over the catalogue (default 10)")
+    d.add_argument("--only", metavar="NAME", action="append", default=[], help="these flows instead (repeatable; dysts:NAME or NAME)")
+    d.add_argument("--preset", default="lorenz63_esn", metavar="PRESET", help="the architecture and settings (default lorenz63_esn)")
+    d.add_argument("--steps", type=int, default=0, metavar="N", help="samples of each flow at period / 100 (default: the preset's)")
+    d.add_argument("--quick", action="store_true", help="tiny sizes (for tests)")
+    d.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    d.set_defaults(func=run_dysts)
 
 
 def _write_json(path: str | None, data: dict) -> None:
@@ -78,5 +89,17 @@ def run_sweep(args) -> int:
         raise UserError(f"--trials must be between 1 and 1000, got {args.trials}")
     res = sweep.run(args.trials, quick=args.quick)
     print(sweep.table(res))
+    _write_json(args.json, res)
+    return 0
+
+
+def run_dysts(args) -> int:
+    from rnn_tui.bench import dysts_bench
+    from rnn_tui.errors import UserError
+
+    if args.steps and not 1_000 <= args.steps <= 1_000_000:
+        raise UserError(f"--steps must be between 1000 and 1000000, got {args.steps}")
+    res = dysts_bench.run(args.systems, args.preset, steps=args.steps, quick=args.quick, only=args.only)
+    print(dysts_bench.table(res))
     _write_json(args.json, res)
     return 0

@@ -22,6 +22,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("system", nargs="?", help="system name (see --list)")
     p.add_argument("--list", action="store_true", help="list every system with its parameters, defaults and docs")
+    p.add_argument("--dysts", nargs="?", const="", metavar="TEXT",
+                   help="with --list: only the dysts catalogue's flows (those whose name or description contains TEXT), "
+                        "each with its parameters (needs rnn-tui[dysts])")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a system parameter (repeatable)")
     p.add_argument("--steps", metavar="N", help="number of samples (default: the system's)")
     p.add_argument("--dt", metavar="DT", help="sample step in time units (default: the system's)")
@@ -36,20 +39,56 @@ def _fmt(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def list_systems(names=None) -> str:
-    """The text of `--list`: one line per system, then one line per parameter (default and doc)."""
+def _describe(s) -> list[str]:
+    """A system's line, then one line per parameter (default, doc and bounds)."""
     from rnn_tui.settings import bounds_text
+
+    lines = [f"{s.name} ({s.kind}; steps {s.steps}, dt {s.dt:.6g}): {s.doc}"]
+    width = max((len(name) for name in s.fields), default=0)
+    for name, info in s.fields.items():
+        bounds = bounds_text(info)
+        lines.append(f"    {name:<{width}} = {_fmt(info.default):<10} {info.description}" + (f" ({bounds})" if bounds else ""))
+    return lines
+
+
+def list_systems(names=None) -> str:
+    """The text of `--list`: one line per system, then one line per parameter (default and doc); then
+    one line per flow of the dysts catalogue (or how to install it)."""
     from rnn_tui.systems import SYSTEMS, get_system
 
     systems = [get_system(n) for n in names] if names else list(SYSTEMS.values())
-    lines = []
-    for s in systems:
-        lines.append(f"{s.name} ({s.kind}; steps {s.steps}, dt {s.dt:.6g}): {s.doc}")
-        width = max((len(name) for name in s.fields), default=0)
-        for name, info in s.fields.items():
-            bounds = bounds_text(info)
-            lines.append(f"    {name:<{width}} = {_fmt(info.default):<10} {info.description}" + (f" ({bounds})" if bounds else ""))
+    lines = [line for s in systems for line in _describe(s)]
+    if not names:
+        lines += _dysts_summary()
     return "\n".join(lines)
+
+
+def _dysts_summary() -> list[str]:
+    """One line per catalogue flow: name, dimension, dt, λ1, what it is (or why it is refused)."""
+    from rnn_tui.systems import dysts_catalogue as dc
+
+    if not dc.installed():
+        return [f"dysts:NAME (flow): the 135 flows of the dysts catalogue (Gilpin 2021); not installed: {dc.EXTRA}"]
+    entries = dc.catalogue().values()
+    usable = sum(1 for e in entries if not e.refusal())
+    lines = [f"dysts:NAME (flow): the {len(entries)} flows of the dysts {dc.VERSION} catalogue (Gilpin 2021), {usable} "
+             "integrated here; `rnn-tui data --list --dysts [TEXT]` gives their parameters"]
+    for e in entries:
+        what = f"NOT SUPPORTED: {e.refusal()}" if e.refusal() else e.description
+        lines.append(f"    {e.system_name:<30} dim {e.dimension:<2} dt {e.period / 100:<9.4g} λ1 {e.lyapunov:<8.4g} {what}")
+    return lines
+
+
+def list_dysts(text: str) -> str:
+    """The text of `--list --dysts TEXT`: each catalogue flow whose name or description contains TEXT
+    (case ignored), with its parameters; a UserError naming the extra where dysts is not installed."""
+    from rnn_tui.systems import dysts_catalogue as dc
+    from rnn_tui.systems import dysts_flow
+
+    entries = [e for e in dc.catalogue().values() if text.lower() in f"{e.name} {e.description}".lower()]
+    if not entries:
+        raise UserError(f"no flow of the dysts catalogue matches {text!r}")
+    return "\n".join(line for e in entries for line in _describe(dysts_flow.system(e.system_name)))
 
 
 def _parse_params(items: list[str]) -> dict:
@@ -73,8 +112,10 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.systems import get_system
 
     if args.list:
-        print(list_systems([args.system] if args.system else None))
+        print(list_dysts(args.dysts) if args.dysts is not None else list_systems([args.system] if args.system else None))
         return 0
+    if args.dysts is not None:
+        raise UserError("--dysts filters --list: use `rnn-tui data --list --dysts [TEXT]`")
     if not args.system:
         raise UserError("name a system (see `rnn-tui data --list`)")
     system = get_system(args.system)

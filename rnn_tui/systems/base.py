@@ -80,6 +80,7 @@ class System:
     generate: Callable[[dict, int, float, int], Trajectory]
     lyapunov: float | None = None  # largest Lyapunov exponent, for chaotic systems (per time unit)
     lyapunov_params: tuple[str, ...] = ()  # parameters `lyapunov` was measured at (their defaults)
+    lyapunov_source: str = ""  # where `lyapunov` comes from, where not measured here (a published catalogue)
     period: float | None = None  # a characteristic period in time units, where one is known
     components: tuple[str, ...] = ()  # component names where fixed (empty for fields and CSV)
     phase: tuple[int, int] | None = None  # components for a phase portrait (e.g. x–z for Lorenz-63)

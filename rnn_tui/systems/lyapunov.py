@@ -25,6 +25,22 @@ def rk4(rhs: Callable[[np.ndarray], np.ndarray], h: float, steps: int) -> Advanc
     return advance
 
 
+def ode(rhs: Callable[[np.ndarray], np.ndarray], interval: float, rtol: float = 1e-10) -> Advance:
+    """An Advance for an ODE x' = rhs(x) (rhs on a batch (B, D)): DOP853 with its own adaptive steps
+    over `interval`, the batch as one system (a stiff or fast flow needs no step chosen by hand)."""
+    from scipy.integrate import solve_ivp
+
+    def advance(x: np.ndarray) -> np.ndarray:
+        shape = x.shape
+        sol = solve_ivp(lambda t, y: rhs(y.reshape(shape)).ravel(), (0.0, interval), x.ravel(), method="DOP853",
+                        rtol=rtol, atol=rtol, t_eval=(interval,))
+        if not sol.success:
+            raise FloatingPointError(f"the integration failed: {sol.message}")
+        return sol.y[:, -1].reshape(shape)
+
+    return advance
+
+
 def largest_exponent(advance: Advance, starts: np.ndarray, interval: float, count: int, discard: int = 0,
                      eps: float = 1e-8, seed: int = 0) -> np.ndarray:
     """Benettin's estimate of the largest Lyapunov exponent from each start, (B,) per time unit.

@@ -23,6 +23,7 @@ from rnn_tui import config as C
 from rnn_tui.core.events import Started
 from rnn_tui.errors import UserError
 from rnn_tui.models.registry import ARCHS
+from rnn_tui.systems import system_docs
 from rnn_tui.tui.config_panel import ConfigPanel
 from rnn_tui.core import library
 from rnn_tui.tui.plots import ForecastPlot, LivePlot, LossPlot, PlotGrid
@@ -418,6 +419,8 @@ class RnnTuiApp(App):
         for name, doc in C.list_presets().items():
             yield SystemCommand(f"Load preset: {name}", doc or "a preset", lambda n=name: self.action_load_preset(n), discover=False)
         yield SystemCommand("Save preset…", "Save the configuration as a preset", self.action_save_preset)
+        for name, doc in system_docs().items():  # searchable: the dysts catalogue adds 120 flows
+            yield SystemCommand(f"System: {name}", doc, lambda n=name: self.panel.choose_system(n), discover=False)
         yield SystemCommand("Start training", "Train with the configuration on the left", self.action_start)
         yield SystemCommand("Lessons", "The course notes' experiments as guided lessons, each claim measured (L)", self.action_lessons)
         yield SystemCommand("Runs", "The run library: a leaderboard, overlay selected runs, load a run's configuration (R)", self.action_runs)

@@ -24,7 +24,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from rnn_tui import config as C
 from rnn_tui.errors import UserError
 from rnn_tui.models.registry import ARCHS
-from rnn_tui.systems import SYSTEMS
+from rnn_tui.systems import get_system, system_names
 
 FORM = "form"  # the `source` given to from_dict; stripped from messages shown under a field
 # Shown in their own places (the system and architecture selects head their sections).
@@ -208,7 +208,7 @@ class ConfigPanel(VerticalScroll):
 
     def _default_hint(self, key: str) -> str:
         """The placeholder of a field where 0 (empty) means the system's default: that default."""
-        return f"default {_text(getattr(SYSTEMS[self.system_name], SYSTEM_DEFAULTS[key]))}"
+        return f"default {_text(getattr(get_system(self.system_name), SYSTEM_DEFAULTS[key]))}"
 
     def _table_rows(self, section: str, values: dict, arch: str) -> list[FieldRow]:
         """The rows of a section's own fields (for "model", those of `arch`), filled from `values`."""
@@ -241,7 +241,7 @@ class ConfigPanel(VerticalScroll):
 
     def _param_rows(self, system_name: str, params: dict) -> list[FieldRow]:
         """The system's parameters, each a row from its field's metadata (description and bounds)."""
-        system = SYSTEMS[system_name]
+        system = get_system(system_name)
         rows = []
         for name, info in system.fields.items():
             value = params.get(name, info.default)
@@ -252,8 +252,8 @@ class ConfigPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         cfg = self.cfg
         yield Label("System", classes="section")
-        yield self._row("system.name", cfg.system.name, tuple(SYSTEMS), C.SystemConfig.model_fields["name"].description or "")
-        yield Static(SYSTEMS[cfg.system.name].doc, id="system-doc", classes="doc")
+        yield self._row("system.name", cfg.system.name, tuple(system_names()), C.SystemConfig.model_fields["name"].description or "")
+        yield Static(get_system(cfg.system.name).doc, id="system-doc", classes="doc")
         with Vertical(id="params"):
             yield from self._param_rows(cfg.system.name, cfg.system.params)
         yield from self._table_rows("system", cfg.system.model_dump(), self.arch)
@@ -319,9 +319,15 @@ class ConfigPanel(VerticalScroll):
         for key in [k for k in self.rows if k.startswith("system.params.")]:
             del self.rows[key]
         self._swap_rows("#params", self._param_rows(system_name, params))
-        self.query_one("#system-doc", Static).update(SYSTEMS[system_name].doc)
+        self.query_one("#system-doc", Static).update(get_system(system_name).doc)
         for key in SYSTEM_DEFAULTS:
             self.rows[key].editor.placeholder = self._default_hint(key)
+
+    def choose_system(self, system_name: str) -> None:
+        """Pick a system as the picker would (the command palette's "System: NAME")."""
+        if self.running or system_name == self.system_name:
+            return
+        self.rows["system.name"].set_value(system_name)  # its Select.Changed rebuilds the parameter rows
 
     def _rebuild_model(self, arch: str, values: dict) -> None:
         """Replace the model rows with those of another architecture (values given are kept)."""
@@ -351,7 +357,7 @@ class ConfigPanel(VerticalScroll):
         """The form as nested dicts of raw values (strings from Inputs; from_dict converts them)."""
         out: dict = {s: {} for s in C.SECTIONS}
         params = {}
-        system = SYSTEMS[self.system_name]
+        system = get_system(self.system_name)
         for key, row in self.rows.items():
             parts = key.split(".")
             if parts[:2] == ["system", "params"]:
@@ -407,7 +413,7 @@ class ConfigPanel(VerticalScroll):
             self.rows["system.name"].set_value(cfg.system.name)
             self._rebuild_params(cfg.system.name, cfg.system.params)
         else:
-            for name, info in SYSTEMS[cfg.system.name].fields.items():
+            for name, info in get_system(cfg.system.name).fields.items():
                 self.rows[f"system.params.{name}"].set_value(cfg.system.params.get(name, info.default))
         if cfg.train.device == "cuda" and not self.cuda:
             self.enable_cuda()

@@ -17,7 +17,7 @@ from textual.reactive import var
 from textual_plotext import PlotextPlot
 
 from rnn_tui.core.results import Forecast, Summary
-from rnn_tui.systems import SYSTEMS
+from rnn_tui.systems import get_system
 from rnn_tui.tui import bands
 
 TRUTH = "cyan"
@@ -741,7 +741,7 @@ class PlotGrid(Grid):
         yield HorizonPlot(id="horizon")
 
     def show_system(self, system_name: str) -> None:
-        system = SYSTEMS[system_name]
+        system = get_system(system_name)
         kind = "field" if system.kind == "field" else ("phase" if system.phase else "scalar")
         for k in ("field", "phase", "scalar"):
             self.set_class(k == kind, f"-{k}")
