@@ -110,3 +110,11 @@ def test_a_trajectory_far_off_the_catalogue_attractor_is_refused(small_catalogue
         dysts_flow._check_bounded(e, np.array([[1.0, 2.0, 3.0], [0.0, 1e4, 0.0]]))
     with pytest.raises(UserError, match="blows up"):
         dysts_flow._check_bounded(e, np.array([[np.nan, 0.0, 0.0]]))
+
+
+def test_listing_and_naming_systems_never_import_dysts():
+    """The catalogue is read from dysts' JSON file; dysts itself (gluonts, pandas) only when a trajectory is made."""
+    code = ("import sys; from rnn_tui.commands.data import list_systems; from rnn_tui.systems import system_docs; "
+            "list_systems(); system_docs(); assert 'dysts' not in sys.modules and 'gluonts' not in sys.modules, 'imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -43,3 +43,16 @@ def test_nothing_is_counted_during_the_alignment():
     starts = np.ones((1, 2))
     short = largest_exponent(advance, starts, 0.1, count=10, discard=100)
     assert abs(short[0] - 0.5) < 1e-4  # aligned long before the 10 counted intervals (5.5 if they were counted)
+
+
+def test_the_adaptive_ode_advance_gives_a_linear_flow_its_exponent():
+    """x' = diag(0.5, -5) x: DOP853's advance (lyapunov.ode, used for the dysts flows) grows every
+    separation by e^{0.5 t} once it has turned to the unstable axis (kept short: the states themselves
+    grow, and a separation of 1e-8 of them is lost to rounding once they are large)."""
+    from rnn_tui.systems.lyapunov import largest_exponent, ode
+
+    rates = np.array([0.5, -5.0])
+    advance = ode(lambda x: x * rates, 0.5)
+    np.testing.assert_allclose(advance(np.array([[1.0, 1.0]])), [[np.exp(0.25), np.exp(-2.5)]], rtol=1e-9)
+    each = largest_exponent(advance, np.array([[1.0, 2.0], [-3.0, 0.5]]), 0.5, 10, discard=4)
+    np.testing.assert_allclose(each, 0.5, rtol=1e-6)

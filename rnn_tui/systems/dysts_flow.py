@@ -119,8 +119,12 @@ def doc(e: Entry) -> str:
     arrays = [k for k, v in e.parameters.items() if k not in scalar_parameters(e)]
     fixed = f"; array parameters {', '.join(arrays)} fixed at the catalogue's" if arrays else ""
     refused = f"; NOT SUPPORTED: {e.refusal()}" if e.refusal() else ""
-    return (f"{e.description.rstrip('. ')}. Source: {e.citation.rstrip('. ')}. Dimension {e.dimension}, λ1 = {e.lyapunov:.4g} "
-            f"({LYAPUNOV_SOURCE}), sampled at period / {PTS_PER_PERIOD} as dysts samples its own series{fixed}{refused}")
+    spectrum = ", ".join(f"{v:.3g}" for v in e.spectrum)
+    dims = "".join(f", {label} {v:.3g}" for label, v in (("Kaplan–Yorke dimension", e.kaplan_yorke),
+                                                         ("correlation dimension", e.correlation_dimension)) if v is not None)
+    return (f"{e.description.rstrip('., ;')}. Source: {e.citation.rstrip('., ;')}. Dimension {e.dimension}, λ1 = {e.lyapunov:.4g} "
+            f"({LYAPUNOV_SOURCE}; the catalogue's spectrum [{spectrum}]{dims}), sampled at period / {PTS_PER_PERIOD} "
+            f"as dysts samples its own series{fixed}{refused}")
 
 
 @functools.lru_cache(maxsize=None)
