@@ -24,6 +24,9 @@ def launch(args) -> int:
     if getattr(args, "overrides", None):
         source += " with --set"
 
+    from rnn_tui.core.library import checked_root
+
+    checked_root(getattr(args, "runs", None))  # a file given as the runs folder: one line, before any screen
     from rnn_tui.tui.app import RnnTuiApp  # textual is imported only once the config is good
 
     app = RnnTuiApp(cfg, source, getattr(args, "runs", None))
