@@ -1,7 +1,8 @@
 """The memory a configuration would need, estimated before anything is allocated: the data, the
 model with its optimiser state, one training batch's backward pass, a closed-form fit, and the
 evaluation. A run that would need more than half of this machine's memory is refused with one
-line naming the setting that weighs most (torch- and numpy-free: the app's panel and the CLI call
+line naming the setting that weighs most; its partner in time, `check_integration`, refuses a true
+trajectory whose integration would take too long (torch- and numpy-free: the app's panel and the CLI call
 it while checking a configuration)."""
 
 from __future__ import annotations
@@ -83,11 +84,26 @@ def _size(n: float) -> str:
     return f"{n:.1f} TB"  # pragma: no cover
 
 
+def check_integration(cfg, source: str = "configuration") -> None:
+    """The time partner of the memory estimate: UserError (key: the setting to lower) when the true
+    trajectory's integration would take more than the systems' work limit (systems/base.py: MAX_WORK,
+    internal steps x the values each advances)."""
+    from rnn_tui.errors import UserError
+    from rnn_tui.systems import get_system
+
+    system, s = get_system(cfg.system.name), cfg.system
+    try:
+        system.check_work(s.params, s.steps or system.steps, s.dt or system.dt)
+    except UserError as exc:
+        raise UserError(f"{source}: {exc}", key=exc.key) from None
+
+
 def check(cfg, source: str = "configuration") -> None:
     """UserError (key: the setting that weighs most) when the run would need more than
-    LIMIT_FRACTION of the machine's memory."""
+    LIMIT_FRACTION of the machine's memory, or its integration more than the work limit."""
     from rnn_tui.errors import UserError
 
+    check_integration(cfg, source)
     est, memory = estimate(cfg), machine_memory()
     limit = LIMIT_FRACTION * memory
     if est.total <= limit:

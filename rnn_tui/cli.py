@@ -17,8 +17,26 @@ from rnn_tui.errors import UserError
 COMMANDS = ("data", "train", "runs", "presets", "lessons", "bench", "sweep", "serve")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the one-line error every other bad input gets (exit 2), not a usage block; each
+    sub-command's parser is one too (add_subparsers makes them of the parent's class)."""
+
+    def error(self, message: str):
+        one_line = " ".join(message.split())
+        self.exit(UserError.exit_code, f"rnn-tui: error: {one_line} (see `{self.prog} --help`)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unknown flag points at the sub-command's --help, not the root's."""
+        known, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(known, "command", None)
+            prog = f"{self.prog} {command}" if command else self.prog
+            self.exit(UserError.exit_code, f"rnn-tui: error: unrecognized arguments: {' '.join(extras)} (see `{prog} --help`)\n")
+        return known
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rnn-tui",
         description=(
             "Train recurrent networks on dynamical systems and watch their forecasts against the "

@@ -42,8 +42,9 @@ class Progress:
 class Phase:
     """One phase of some work: `tick(done)` looks at the stop flag and reports now and then."""
 
-    def __init__(self, work: Work, name: str, total: int, unit: str) -> None:
+    def __init__(self, work: Work, name: str, total: int, unit: str, after_s: float = 0.0) -> None:
         self.work, self.name, self.total, self.unit = work, name, int(total), unit
+        self.after_s = after_s  # silent until then: a phase that ends sooner is never shown
         self.t0 = time.perf_counter()
         self.last = -float("inf")
         self.done = 0
@@ -56,6 +57,8 @@ class Phase:
         if self.work.report is None:
             return
         now = time.perf_counter()
+        if now - self.t0 < self.after_s:
+            return
         if force or now - self.last >= self.work.every_s:
             self.last = now
             self.work.report(Progress(self.name, self.done, self.total, self.unit, now - self.t0))
@@ -80,8 +83,8 @@ class Work:
                  every_s: float = 0.5) -> None:
         self.stop, self.report, self.every_s = stop, report, every_s
 
-    def phase(self, name: str, total: int = 0, unit: str = "steps") -> Phase:
-        return Phase(self, name, total, unit)
+    def phase(self, name: str, total: int = 0, unit: str = "steps", after_s: float = 0.0) -> Phase:
+        return Phase(self, name, total, unit, after_s)
 
     @property
     def stopped(self) -> bool:

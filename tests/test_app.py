@@ -23,8 +23,9 @@ from rnn_tui.tui.worker import RunLog
 SIZE = (160, 50)
 # One torch thread: these runs are tiny, and on a machine whose cores are busy (CI, shared boxes)
 # torch's default of a thread per core can make a 3-epoch run take a minute instead of a second.
-TINY = ["train.epochs=3", "system.steps=300", "model.hidden_size=8", "rollout.every=1", "train.threads=1"]
-LONG = ["train.epochs=2000", "system.steps=300", "model.hidden_size=8", "rollout.every=5", "train.threads=1"]
+# train.device = cpu: the tests read "device cpu" back, and must pass on a machine with a GPU too
+TINY = ["train.epochs=3", "system.steps=300", "model.hidden_size=8", "rollout.every=1", "train.threads=1", "train.device=cpu"]
+LONG = ["train.epochs=2000", "system.steps=300", "model.hidden_size=8", "rollout.every=5", "train.threads=1", "train.device=cpu"]
 KDV = [
     'system.name="kdv"', 'model.arch="convlstm"', "system.params.n=32", "system.steps=120", "train.seq_len=5",
     "train.epochs=2", "model.filters=4", "rollout.horizon=30", "rollout.every=1", "train.threads=1",
@@ -96,9 +97,10 @@ async def test_pause_resume_and_stop():
         await wait_for(pilot, lambda: epochs_seen(app) >= 2, what="two epochs")
         await pilot.press("p")
         assert app.status.state == "paused"
-        await pilot.pause(0.3)  # the trainer stops at the next step; an epoch in flight may end
-        frozen = epochs_seen(app)
-        await pilot.pause(0.6)
+        control = app.current.control
+        await wait_for(pilot, control.holding.is_set, what="the trainer to hold in the pause")  # it takes no step now
+        frozen = epochs_seen(app)  # the log is written by the trainer's thread, which is parked
+        assert control.holding.is_set() and app.status.state == "paused"
         assert epochs_seen(app) == frozen, "epochs advanced while paused"
         await pilot.press("p")
         assert app.status.state == "training"

@@ -5,7 +5,7 @@ import logging
 from rnn_tui.cli import main
 
 FAST = ["--preset", "sine_rnn", "--set", "train.epochs=2", "--set", "model.hidden_size=8", "--set", "train.threads=1",
-        "--set", "system.steps=300", "--set", "rollout.horizon=20"]
+        "--set", "system.steps=300", "--set", "rollout.horizon=20", "--set", "train.device=cpu"]  # the CPU path, on any machine
 
 
 def _boom(self):

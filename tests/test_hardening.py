@@ -4,7 +4,6 @@ are never written over by accident, stop that stops every architecture, one-line
 import fcntl
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -83,16 +82,26 @@ def test_the_memory_estimate_passes_every_preset_and_says_what_weighs():
     assert big.largest == "fit"  # the reservoir states of the whole training series
 
 
+def rnn_tui_rss(*args) -> tuple[int, str, int]:
+    """`rnn-tui ARGS` in a child: (exit code, stderr, the child's own peak resident memory in KiB).
+    os.wait4 gives that child's usage alone (RUSAGE_CHILDREN only grows, whatever ran before)."""
+    proc = subprocess.Popen([*CLI, *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    return proc.returncode, err, usage.ru_maxrss
+
+
 def test_absurd_sizes_fail_at_once_with_little_memory_headless_and_in_the_data_command(tmp_path):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     for args in (["train", "--preset", "lorenz63_lstm", "--set", "model.hidden_size=4096", "--set", "train.batch_size=100000",
                   "--out", tmp_path / "r"],
                  ["data", "sine", "--steps", "1000000000", "--out", tmp_path / "s.csv"]):
-        p = rnn_tui(*args)
-        lines = p.stderr.strip().splitlines()
-        assert p.returncode == 2 and len(lines) == 1 and lines[0].startswith("rnn-tui: error:"), p.stderr
-        assert "Warning" not in p.stderr
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < max(before, 600_000)  # KiB: no child grew past 600 MB
+        code, err, rss = rnn_tui_rss(*args)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("rnn-tui: error:"), err
+        assert "Warning" not in err
+        assert 0 < rss < 600_000, rss  # KiB: the child never grew past 600 MB
     assert not (tmp_path / "r").exists() and not list(tmp_path.iterdir())
 
 
@@ -120,6 +129,9 @@ def test_an_existing_folder_is_never_written_over_without_force(tmp_path, cli):
     p = cli("train", "--preset", "sine_rnn", *FAST, "--out", out, "--force", "--quiet")
     assert p.returncode == 0, p.stderr
     assert (out / "data.csv").read_text() == "t,x\n0,1\n"  # --force replaces run files only
+    from rnn_tui.core import runio
+
+    assert not runio.is_marked(out)  # a user's folder holding a run is not one `runs rm` may remove
     assert json.loads((out / "summary.json").read_text())["status"] == "finished"
     assert not (out / ".rnn-tui.lock").exists()
 
@@ -238,3 +250,56 @@ def test_a_csv_run_repeats_from_another_folder(tmp_path, cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     p = cli("train", "--config", tmp_path / "r1" / "config.toml", "--out", tmp_path / "r2", "--quiet")
     assert p.returncode == 0, p.stderr
+
+
+# -- every new surface: one line, exit 2, before anything is done (issue 21) -------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    ["runs", "--runs", "{file}"],
+    ["runs", "--runs", "{file}", "compare", "a"],
+    ["serve", "--runs", "{file}", "--port", "0"],
+    ["train", "--preset", "sine_rnn", "--runs", "{file}"],
+    ["sweep", "--preset", "sine_rnn", "--trials", "1", "--param", "train.lr=log:1e-4:1e-1", "--runs", "{file}"],
+])
+def test_a_file_given_as_the_runs_folder_is_refused_before_anything(argv, tmp_path, cli):
+    afile = tmp_path / "runs.txt"
+    afile.write_text("mine")
+    p = cli(*(a.format(file=afile) for a in argv))
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert f"--runs {afile}: a file, not a folder of runs" in p.stderr
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["runs.txt"] and afile.read_text() == "mine"
+
+
+def test_the_runs_folder_from_the_environment_is_named_when_it_is_a_file(tmp_path, cli, monkeypatch):
+    afile = tmp_path / "runs.txt"
+    afile.write_text("mine")
+    monkeypatch.setenv("RNN_TUI_RUNS", str(afile))
+    p = cli("runs")
+    assert p.returncode == 2 and f"$RNN_TUI_RUNS {afile}: a file" in p.stderr
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["sweep", "--preset", "sine_rnn", "--trials", "x"], "argument --trials: invalid int value: 'x'"),
+    (["serve", "--port", "abc"], "argument --port: invalid int value: 'abc'"),
+    (["serve", "--max-sessions"], "argument --max-sessions: expected one argument"),
+    (["runs", "rm"], "the following arguments are required: ID"),
+    (["runs", "--sort"], "argument --sort: expected one argument"),
+    (["runs", "compare"], "the following arguments are required: ID"),
+    (["bench", "nope"], "invalid choice: 'nope'"),
+    (["data", "sine", "--steps", "1.5"], "--steps needs an integer, got '1.5'"),
+    (["lessons", "--run", "x"], "argument --run"),
+    (["train", "--bogus"], "unrecognized arguments: --bogus (see `rnn-tui train --help`)"),
+    (["nosuch"], "invalid choice: 'nosuch'"),
+    (["--log-level", "loud"], "argument --log-level: invalid choice: 'loud'"),
+])
+def test_every_sub_command_s_bad_argument_is_one_line_exit_2(argv, says, capsys):
+    from rnn_tui.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse's own checks end in SystemExit, the commands' in a return
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("rnn-tui: error: "), err
+    assert says in err and "usage:" not in err

@@ -76,8 +76,81 @@ def test_bad_ids_and_sort_keys_are_one_line_errors(library, capsys):
     assert "did you mean 'vpt'" in capsys.readouterr().err
 
 
-def test_rm_asks_unless_yes(library, capsys):
-    assert main(["runs", "--runs", str(library), "rm", "notes"]) == 2  # no terminal to ask on
-    assert "--yes" in capsys.readouterr().err and (library / "notes").exists()
-    assert main(["runs", "--runs", str(library), "rm", "notes", "--yes"]) == 0
-    assert not (library / "notes").exists()
+@pytest.fixture
+def own_library(library, tmp_path):
+    """A runs folder of this test's own (a copy of one trained run, an old run from before the marker,
+    and folders that are not runs): removing from it changes nothing another test counts."""
+    import shutil
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    run = next(p for p in sorted(library.iterdir()) if (p / "config.toml").exists())
+    shutil.copytree(run, root / "run")
+    shutil.copytree(run, root / "old-run")
+    (root / "old-run" / ".rnn-tui-run").unlink()  # a run made before the marker: only run files in it
+    (root / "notes").mkdir()
+    (root / "notes" / "todo.txt").write_text("not a run")
+    shutil.copytree(run, root / "mine")  # a run's files and a user's own, without the marker
+    (root / "mine" / ".rnn-tui-run").unlink()
+    (root / "mine" / "notes.txt").write_text("mine")
+    (tmp_path / "outside").mkdir()
+    shutil.copytree(run, tmp_path / "outside" / "run")
+    (root / "link").symlink_to(tmp_path / "outside" / "run")
+    return root
+
+
+def test_every_run_is_marked_as_one(library):
+    from rnn_tui.core import runio
+
+    runs = [p for p in library.iterdir() if (p / "config.toml").exists()]
+    assert len(runs) == 2 and all(runio.is_marked(p) for p in runs)
+    assert not any(runio.is_marked(library / n) for n in ("notes", "old", "killed"))
+
+
+def test_rm_asks_unless_yes_and_removes_runs(own_library, capsys):
+    root = own_library
+    assert main(["runs", "--runs", str(root), "rm", "run"]) == 2  # no terminal to ask on
+    assert "--yes" in capsys.readouterr().err and (root / "run").exists()
+    assert main(["runs", "--runs", str(root), "rm", "run", "old-run", "--yes"]) == 0
+    assert not (root / "run").exists() and not (root / "old-run").exists()
+
+
+@pytest.mark.parametrize("given, why", [
+    ("notes", "not a run folder that rnn-tui made"),
+    ("mine", "not a run folder that rnn-tui made"),
+    ("link", "is a link"),
+    ("../outside/run", "a path, not a run id"),
+    ("..", "a path, not a run id"),
+    ("ABSOLUTE", "a path, not a run id"),
+    ("nope", "no run 'nope'"),
+])
+def test_rm_removes_nothing_that_is_not_a_run_of_the_runs_folder(own_library, capsys, given, why):
+    root = own_library
+    before = sorted(str(p) for p in root.parent.rglob("*"))
+    given = str(root.parent / "outside" / "run") if given == "ABSOLUTE" else given
+    assert main(["runs", "--runs", str(root), "rm", "run", given, "--yes"]) == 2  # one bad id: nothing removed
+    err = capsys.readouterr().err
+    assert why in err and len(err.strip().splitlines()) == 1 and "nothing removed" in err
+    assert sorted(str(p) for p in root.parent.rglob("*")) == before
+
+
+def test_rm_refuses_a_run_that_is_being_written(own_library, capsys):
+    import fcntl
+    import os
+
+    fd = os.open(own_library / "run" / ".rnn-tui.lock", os.O_CREAT | os.O_WRONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert main(["runs", "--runs", str(own_library), "rm", "run", "--yes"]) == 2
+        assert "is writing" in capsys.readouterr().err and (own_library / "run" / "config.toml").exists()
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("command", [["runs"], ["runs", "rm", "x", "--yes"], ["runs", "compare", "x"]])
+def test_a_file_as_the_runs_folder_is_refused(tmp_path, capsys, command):
+    afile = tmp_path / "runs.txt"
+    afile.write_text("not a folder")
+    assert main([*command[:1], "--runs", str(afile), *command[1:]]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--runs {afile}: a file, not a folder" in err and afile.read_text() == "not a folder"

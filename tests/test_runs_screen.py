@@ -16,7 +16,7 @@ from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.plots import LossPlot, ema
 from rnn_tui.tui.runs_screen import LIVE, ForecastOverlay, HorizonOverlay, LossOverlay, RunsScreen, short_id
 
-from test_app import make_app as make_recording_app
+from test_app import make_app as make_recording_app, wait_for
 
 SIZE = (160, 50)
 TINY = ["train.epochs=3", "system.steps=300", "train.threads=1"]
@@ -70,9 +70,11 @@ async def test_runs_screen_lists_and_overlays_two_runs(two_lorenz_runs):
         await select(pilot, screen, b.name)
         assert screen.marked == [a.name, b.name]
         assert table.get_row(a.name)[0].plain == "●"
-        await pilot.pause(0.2)
         labels = [label_of(a, "lstm", 8), label_of(b, "gru", 6)]
-        for cls in (LossOverlay, ForecastOverlay, HorizonOverlay):
+        overlays = (LossOverlay, ForecastOverlay, HorizonOverlay)
+        await wait_for(pilot, lambda: all([r.label for r in screen.query_one(c).runs] == labels for c in overlays),
+                       what="the two marked runs on every overlay")
+        for cls in overlays:
             plot = screen.query_one(cls)
             assert [r.label for r in plot.runs] == labels
             assert len({r.colour for r in plot.runs}) == 2
@@ -119,8 +121,9 @@ async def test_runs_of_different_systems_give_a_reason_instead_of_the_forecast_o
         screen = app.screen
         await select(pilot, screen, a.name)
         await select(pilot, screen, b.name)
-        await pilot.pause(0.2)
         forecast = screen.query_one(ForecastOverlay)
+        await wait_for(pilot, lambda: "different systems" in forecast.reason and len(screen.query_one(LossOverlay).runs) == 2,
+                       what="the overlays of two systems")
         assert forecast.runs == [] and "different systems" in forecast.reason
         assert forecast.reason in forecast.frame.plain.replace("\n", " ") or forecast.reason[:40] in forecast.frame.plain
         assert len(screen.query_one(LossOverlay).runs) == 2  # the losses still overlay

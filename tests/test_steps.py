@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 from rnn_tui import config
@@ -47,6 +48,16 @@ def test_graph_runner_without_capture_queues_full_batches_and_takes_a_short_one_
     out = runner.drain()
     (done,), bad = out.steps, out.bad.get(0)
     assert bad is None and len(done) == 3 and all(math.isfinite(s.loss) for s in done)
+    # the same three steps, eagerly, from the same weights: the same losses, gradients and weights
+    twin, twin_params, twin_loss = _linear()
+    eager = EagerRunner(torch.optim.Adam(twin_params, lr=torch.tensor(0.01)), twin_params, twin_loss, float("inf"), "reference")
+    for starts in (torch.arange(8), torch.arange(8, 16), torch.arange(4)):
+        eager.step(starts)
+    (ref,) = eager.drain().steps
+    assert [s.loss for s in done] == pytest.approx([s.loss for s in ref], rel=1e-6)
+    assert [s.grad_norm for s in done] == pytest.approx([s.grad_norm for s in ref], rel=1e-6)
+    assert all(torch.allclose(p, q, rtol=1e-6, atol=1e-7) for p, q in zip(params, twin_params))
+    assert not torch.equal(params[0].detach(), _linear()[1][0].detach())  # and they did move
 
 
 def test_closed_form_runner_is_one_fit_that_is_not_an_optimisation_step():

@@ -123,6 +123,29 @@ def test_bad_sweep_commands_are_one_line_and_exit_2(argv, says, capsys, tmp_path
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+@pytest.mark.parametrize("storage, says", [
+    ("sqlite:///{tmp}/afile/x.db", "cannot create its folder .*afile: a file is in the way"),
+    ("sqlite:////proc/rnn-tui-none/x.db", "cannot create its folder /proc/rnn-tui-none: "),
+    ("sqlite:///{tmp}/ro/x.db", "its folder .*/ro is not writable"),
+    ("sqlite://", "an SQLite storage needs a file"),
+    ("sqlite:///:memory:", "an SQLite storage needs a file"),
+    ("sqlite:///{tmp}", "is a folder; name the database file"),
+])
+def test_a_sweep_storage_that_cannot_be_made_is_one_line_naming_it(storage, says, capsys, tmp_path):
+    import re
+
+    (tmp_path / "afile").write_text("a file")
+    (tmp_path / "ro").mkdir(mode=0o555)
+    if "/ro/" in storage and os.access(tmp_path / "ro", os.W_OK):
+        pytest.skip("running as root: a folder without write permission is writable anyway")
+    storage = storage.format(tmp=tmp_path)
+    argv = [*TINY, "--trials", "1", "--param", "train.lr=log:1e-4:1e-1", "--storage", storage, "--runs", str(tmp_path / "runs")]
+    assert main(["sweep", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"rnn-tui: error: --storage {storage}: ") and re.search(says, err), err
+    assert not (tmp_path / "runs").exists() and (tmp_path / "afile").read_text() == "a file"
+
+
 # ---------------------------------------------------------------------------------------------
 # Pruning
 

@@ -8,7 +8,8 @@ import tomllib
 import pytest
 import torch
 
-FAST = ["--set", "train.epochs=3", "--set", "model.hidden_size=8", "--set", "rollout.horizon=40"]
+FAST = ["--set", "train.epochs=3", "--set", "model.hidden_size=8", "--set", "rollout.horizon=40",
+        "--set", "train.device=cpu"]  # the tests read "cpu" back: pinned, so a machine with a GPU passes them too
 
 
 def rnn_tui(*args, cwd=None):

@@ -105,9 +105,12 @@ def test_pause_holds_training_and_resume_continues():
     cfg = tiny("train.epochs=3")
     th = threading.Thread(target=lambda: train(cfg, on_event, control))
     th.start()
-    time.sleep(0.8)
+    deadline = time.monotonic() + 30
+    while not control.holding.is_set():  # the trainer has parked in the pause: it takes no step now
+        assert time.monotonic() < deadline and th.is_alive(), "the trainer never held in the pause"
+        time.sleep(0.01)
     epochs_while_paused = [e.epoch for e in seen if isinstance(e, ev.EpochEnd)]
-    assert epochs_while_paused == [1]
+    assert epochs_while_paused == [1] and control.holding.is_set()
     control.paused.clear()
     th.join(30)
     assert [e.epoch for e in seen if isinstance(e, ev.EpochEnd)] == [1, 2, 3]
@@ -161,8 +164,8 @@ def test_metrics_on_test_split_in_data_units_with_vpt_for_chaos():
     assert s["split"] == "test" and s["n_starts"] >= 100
     assert set(["1", "4", "8"]) <= set(s["rmse_at_steps"])
     assert len(s["rmse_curve"]) == s["horizon_steps"]
-    # errors are in data units: Lorenz-63 spans tens of units, so an untrained model errs by > 0.1
-    assert s["rmse_at_steps"]["8"] > 0.01
+    # errors are in data units: Lorenz-63 spans tens of units, so a barely trained model errs by > 0.1
+    assert s["rmse_at_steps"]["8"] > 0.1
     assert s["vpt"]["median"] >= 0 and s["vpt_lyapunov"]["lyapunov_exponent"] == pytest.approx(0.906)
     assert s["vpt_lyapunov"]["median"] == pytest.approx(s["vpt"]["median"] * 0.906)
 
@@ -189,7 +192,7 @@ def test_model_checkpoint_reloads_and_predicts_the_same(tmp_path):
 def test_cuda_graph_path_falls_back_cleanly_without_cuda():
     from rnn_tui.kernels import cudagraph
 
-    cfg = tiny()
+    cfg = tiny("train.device=cpu")  # the CPU path, on any machine (auto picks CUDA where there is one)
     result, seen = collect(cfg)
     started = seen[0]
     assert started.step_mode == "eager (not on CUDA)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 from rnn_tui.errors import UserError
 
@@ -139,7 +140,14 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from rnn_tui.csvio import write_csv_atomic
+    from rnn_tui.work import Work
 
-    traj = system.trajectory(params, steps=steps, dt=dt, seed=seed)
+    system.check_work(params, steps or system.steps, dt or system.dt, as_flags=True)  # an absurd integration: one line, at once
+
+    def report(p) -> None:  # a long integration shows how far it is (after its first second)
+        if p.elapsed_s >= 1.0:
+            print(p.text(), file=sys.stderr)
+
+    traj = system.trajectory(params, steps=steps, dt=dt, seed=seed, work=Work(report=report, every_s=2.0))
     write_csv_atomic(args.out, ("t", *traj.names), np.column_stack([traj.t, traj.values]))
     return 0

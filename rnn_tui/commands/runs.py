@@ -53,11 +53,11 @@ def compare(rows) -> str:
 
 
 def run(args) -> int:
-    from rnn_tui.core import library
+    from rnn_tui.core import library, removal
 
-    root = library.runs_root(args.runs)
+    root = library.checked_root(args.runs)
     if args.runs_command == "rm":
-        paths = library.find(root, args.ids)
+        paths = removal.removable(root, args.ids)
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("runs rm asks before removing: add --yes to remove without asking")
@@ -65,7 +65,7 @@ def run(args) -> int:
             if answer.strip().lower() not in ("y", "yes"):
                 print("nothing removed", file=sys.stderr)
                 return 0
-        library.remove(paths)
+        removal.remove(paths)
         print(f"removed {', '.join(args.ids)}", file=sys.stderr)
         return 0
     if args.runs_command == "compare":

@@ -34,8 +34,10 @@ def register(sub) -> None:
 
 def check(args) -> bool:
     """Every flag, before anything listens. Returns whether other machines can reach --host."""
+    from rnn_tui.core.library import checked_root
     from rnn_tui.serve import address
 
+    checked_root(args.runs)
     address.check_port(args.port)
     if not 1 <= args.max_sessions <= MAX_SESSIONS:
         raise UserError(f"--max-sessions {args.max_sessions} is out of range: from 1 to {MAX_SESSIONS}")

@@ -58,11 +58,11 @@ def _label(args) -> str:
 
 
 def run(args) -> int:
-    from rnn_tui.core.library import runs_root
+    from rnn_tui.core.library import checked_root
     from rnn_tui.sweep import study as study_mod
 
     study_mod.quiet()
-    runs = runs_root(args.runs).resolve()
+    runs = checked_root(args.runs).resolve()
     url = args.storage or study_mod.default_storage(runs)
     if args.heartbeat < 1 or args.heartbeat > 3600:
         raise UserError(f"--heartbeat must be between 1 and 3600 seconds, got {args.heartbeat}")

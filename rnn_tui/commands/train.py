@@ -52,13 +52,13 @@ def run(args) -> int:
     cfg = config_mod.load(args.preset, args.config, args.overrides)
 
     from rnn_tui.core import runio
-    from rnn_tui.core.library import runs_root
+    from rnn_tui.core.library import checked_root
     from rnn_tui.core.runfolder import RunFolder
 
     label = args.preset or Path(args.config).stem
     if label == "config":
         label = f"{cfg.system.name}_{cfg.model.arch}"
-    out_path = Path(args.out) if args.out else runio.new_run_dir(label, runs_root(getattr(args, "runs", None)))
+    out_path = Path(args.out) if args.out else runio.new_run_dir(label, checked_root(getattr(args, "runs", None)))
     folder = RunFolder.claim(out_path, force=getattr(args, "force", False))  # before any work: a taken folder is refused
     source = f"preset {args.preset}" if args.preset else f"file {args.config}"
     return execute(args, cfg, folder, source)

@@ -13,6 +13,7 @@ class Control:
     def __init__(self) -> None:
         self.stop = threading.Event()
         self.paused = threading.Event()
+        self.holding = threading.Event()  # set while the trainer waits in a pause: it takes no step until cleared
         self._lock = threading.Lock()
         self._lr: float | None = None
 
@@ -42,5 +43,11 @@ class Control:
             return lr
 
     def wait_if_paused(self) -> None:
-        while self.paused.is_set() and not self.stop.is_set():
-            self.stop.wait(0.02)
+        if not self.paused.is_set():
+            return
+        self.holding.set()
+        try:
+            while self.paused.is_set() and not self.stop.is_set():
+                self.stop.wait(0.02)
+        finally:
+            self.holding.clear()

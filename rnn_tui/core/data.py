@@ -39,10 +39,11 @@ class Prepared:
         return values * self.std + self.mean
 
 
-def make_trajectory(cfg: Config) -> Trajectory:
+def make_trajectory(cfg: Config, work=None) -> Trajectory:
+    """The true trajectory of `cfg.system`; a long integration reports to `work` and stops with its flag."""
     s = cfg.system
     system = get_system(s.name)
-    return system.trajectory(s.params, s.steps or None, s.dt or None, s.seed)
+    return system.trajectory(s.params, s.steps or None, s.dt or None, s.seed, work=work)
 
 
 def split_sizes(T: int, val_fraction: float, test_fraction: float) -> tuple[int, int, int]:
@@ -51,9 +52,9 @@ def split_sizes(T: int, val_fraction: float, test_fraction: float) -> tuple[int,
     return T - n_val - n_test, n_val, n_test
 
 
-def prepare(cfg: Config, device: torch.device, dtype: torch.dtype, traj: Trajectory | None = None) -> Prepared:
+def prepare(cfg: Config, device: torch.device, dtype: torch.dtype, traj: Trajectory | None = None, work=None) -> Prepared:
     """Split, normalise and window the trajectory of `cfg.system`; UserError if it does not fit."""
-    traj = make_trajectory(cfg) if traj is None else traj
+    traj = make_trajectory(cfg, work) if traj is None else traj
     t = cfg.train
     L, k = t.seq_len, t.rollout_steps
     T = traj.values.shape[0]

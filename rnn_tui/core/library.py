@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +23,17 @@ LOWER_IS_BETTER = {"train_s": True, "best_val": True, "rmse_1": True, "rmse_4": 
 
 def runs_root(given: str | None = None) -> Path:
     return Path(given or os.environ.get("RNN_TUI_RUNS") or "runs")
+
+
+def checked_root(given: str | None = None) -> Path:
+    """runs_root, refused in one line (before anything is done) where it names something other than a
+    folder; a folder that does not exist yet is fine (the first run makes it)."""
+    root = runs_root(given)
+    if (root.exists() or root.is_symlink()) and not root.is_dir():
+        source = "--runs" if given else "$RNN_TUI_RUNS" if os.environ.get("RNN_TUI_RUNS") else "the runs folder"
+        what = "a file" if root.is_file() else "a broken link" if not root.exists() else "not a folder"
+        raise UserError(f"{source} {root}: {what}, not a folder of runs")
+    return root
 
 
 @dataclass
@@ -184,11 +194,6 @@ def best(rows: list[RunRow], name: str) -> set[str]:
         return set()
     target = (min if LOWER_IS_BETTER[name] else max)(v for v, _ in values)
     return {i for v, i in values if v == target}
-
-
-def remove(paths: list[Path]) -> None:
-    for p in paths:
-        shutil.rmtree(p)
 
 
 # -- the rows as tables show them (`rnn-tui runs`, `runs compare`, the Runs screen) -------------------

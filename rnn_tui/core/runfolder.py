@@ -23,6 +23,20 @@ from rnn_tui.errors import UserError
 
 LOCK = ".rnn-tui.lock"
 RUN_FILES = ("config.toml", "metrics.jsonl", "summary.json", "rollout.csv", "model.pt")
+# What a run folder may hold besides RUN_FILES: a folder holding anything else (a user's own files,
+# written over with --force) is not marked as a run, so `rnn-tui runs rm` never removes it.
+OTHER_RUN_FILES = ("state.pt", "sweep.json", LOCK, runio.MARKER)
+
+
+def only_run_files(path: Path) -> bool:
+    """Whether every entry of `path` is a file a run writes (crash reports and atomic writes' temporaries included)."""
+    for p in path.iterdir():
+        name = p.name
+        known = name in RUN_FILES or name in OTHER_RUN_FILES or (name.startswith("crash-") and name.endswith(".txt")) \
+            or (name.startswith(".") and name.endswith(".tmp"))
+        if not known or p.is_symlink() or not p.is_file():
+            return False
+    return True
 
 
 class RunFolder:
@@ -70,6 +84,8 @@ class RunFolder:
             raise UserError(f"--out {self.path}: cannot create the folder: {exc.strerror or exc}") from None
         self._lock()
         self._mark_new()
+        if only_run_files(self.path) and not runio.is_marked(self.path):
+            runio.mark_run(self.path)
         runio.write_config(self.path, cfg, header)
         runio.write_json(self.path / "summary.json", {"status": "running", "system": cfg.system.name, "arch": cfg.model.arch,
                                                       "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pid": os.getpid()})
@@ -88,7 +104,7 @@ class RunFolder:
 
     def _mark_new(self) -> None:
         """The run files this run creates (those already there, with --force, are replaced)."""
-        self.created += [self.path / name for name in RUN_FILES if not (self.path / name).exists()]
+        self.created += [self.path / name for name in (*RUN_FILES, runio.MARKER) if not (self.path / name).exists()]
 
     def append(self, epoch) -> None:
         self.metrics.append(epoch)

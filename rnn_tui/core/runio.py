@@ -41,6 +41,26 @@ def prepare_dir(out: str | Path) -> Path:
     return path
 
 
+MARKER = ".rnn-tui-run"  # in every folder rnn-tui makes as a run: `runs rm` removes only folders with it
+MARKER_FORMAT = "rnn-tui/run-1"
+
+
+def mark_run(out: Path) -> None:
+    """Mark `out` as a folder rnn-tui made as a run (what `rnn-tui runs rm` asks before removing it)."""
+    write_json(Path(out) / MARKER, {"format": MARKER_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+
+
+def is_marked(folder: Path) -> bool:
+    """Whether rnn-tui marked `folder` as a run (a regular file, not a link, with rnn-tui's format)."""
+    path = Path(folder) / MARKER
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("format") == MARKER_FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def write_config(out: Path, cfg: Config, header: str = "") -> None:
     atomic_write(out / "config.toml", lambda fh: fh.write(dumps(cfg, header)))
 

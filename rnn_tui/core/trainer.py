@@ -41,7 +41,7 @@ from rnn_tui.core.rollout import display_forecast
 from rnn_tui.core.scoring import scoring
 from rnn_tui.core.steps import (BadStep, ClosedFormFit, ClosedFormRunner, Drained, EagerRunner, GraphRunner, MemberRunner,
                                 MembersGraphRunner, StepRunner)
-from rnn_tui.errors import UserError
+from rnn_tui.errors import Stopped, UserError
 from rnn_tui.kernels import cudagraph
 from rnn_tui.models.base import ModelSpec
 from rnn_tui.models.registry import build, stack
@@ -88,7 +88,10 @@ def train(cfg: Config, on_event: Callable[[ev.Event], None] | None = None, contr
     n_threads = torch.get_num_threads()
     trainer = None
     try:
-        trainer = Trainer(cfg, on_event, control, resume)
+        try:
+            trainer = Trainer(cfg, on_event, control, resume)
+        except Stopped:  # stopped while integrating the truth: nothing was trained, nothing is kept
+            raise UserError(f"stopped while integrating {cfg.system.name} (before training): nothing was trained") from None
         return trainer.run()
     finally:
         torch.set_num_threads(n_threads)  # the thread count applies to this run only
@@ -112,7 +115,7 @@ class Trainer:
         np.random.seed(t.seed)
         self.device = pick_device(t.device)
         self.dtype = torch.float64 if t.dtype == "float64" else torch.float32
-        self.prep = prepare(cfg, self.device, self.dtype)
+        self.prep = prepare(cfg, self.device, self.dtype, work=self.work)
         self.nets, self.model = self._build()
         self.nets[0].check_training_data(self.prep.n_train)  # before Started: a run folder is made only for a run that can train
         self.n_train = len(self.prep.train_starts)

@@ -14,7 +14,7 @@ from typing import Callable
 
 from rnn_tui.core import runio
 from rnn_tui.core.control import Control
-from rnn_tui.core.library import runs_root
+from rnn_tui.core.library import checked_root
 from rnn_tui.core.results import Summary
 from rnn_tui.core.runfolder import RunFolder, train_into
 from rnn_tui.errors import UserError
@@ -72,7 +72,7 @@ def run(lesson: Lesson, quick: bool = False, root: str | Path | None = None, on_
     control = control or Control()
     emit = on_event or (lambda e: None)
     out, t0 = Outcome(lesson, quick), time.perf_counter()
-    library = runs_root(str(root) if root is not None else None)
+    library = checked_root(str(root) if root is not None else None)
     for i, spec in enumerate(lesson.runs):
         if control.stop.is_set():
             break

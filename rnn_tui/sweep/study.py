@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 import warnings
@@ -67,9 +68,7 @@ def open_storage(url: str, heartbeat: int):
     if scheme not in RDB_SCHEMES:
         raise UserError(f"--storage {redact(url)}: not a database URL Optuna takes (sqlite:///FILE, postgresql://…, mysql://…)")
     if scheme == "sqlite":
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_folder(url)
     engine = {"connect_args": {"timeout": 60}} if scheme == "sqlite" else {"pool_pre_ping": True}
     try:
         for attempt in range(5):
@@ -89,6 +88,27 @@ def open_storage(url: str, heartbeat: int):
     except Exception as exc:  # sqlalchemy's connection errors, bad URLs  # noqa: BLE001
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"--storage {redact(url)}: cannot open it: {first}") from None
+
+
+def _sqlite_folder(url: str) -> None:
+    """An SQLite storage is a file: refuse an in-memory one (workers and the table could not share it)
+    and make its folder, in one line naming the storage where that cannot be done."""
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    path = path.split("?", 1)[0]
+    if not path or path == ":memory:":
+        raise UserError(f"--storage {redact(url)}: an SQLite storage needs a file (sqlite:///FILE); an in-memory "
+                        "database is not shared by the workers and is gone when the sweep ends")
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(f"--storage {redact(url)}: cannot create its folder {folder}: a file is in the way") from None
+    except OSError as exc:
+        raise UserError(f"--storage {redact(url)}: cannot create its folder {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"--storage {redact(url)}: its folder {folder} is not writable")
+    if Path(path).is_dir():
+        raise UserError(f"--storage {redact(url)}: {path} is a folder; name the database file in it (…/sweeps.db)")
 
 
 def create_or_join(storage, name: str, spec: Spec, direction: str):

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rnn_tui.errors import UserError, closest
 from rnn_tui.settings import Section, got
 from rnn_tui.systems import cache
+from rnn_tui.work import IDLE, Phase, Work
 
 Kind = Literal["flow", "map", "field", "data"]
 MAX_STEPS = 10_000_000  # samples of one trajectory (80 MB a component in float64)
@@ -67,6 +68,49 @@ class Trajectory:
             raise ValueError(f"{self.values.shape[1]} components but {len(self.names)} names")
 
 
+# The time partner of the memory estimate (rnn_tui/budget.py): an integration's work is its internal
+# steps times the values each step advances, plus a fixed cost a step (the numpy calls of a small
+# ETDRK4 step: ~60 us, what ~1,500 values cost). Measured on one core (ETDRK4, n = 64 to 16,384):
+# about 20 million values a second. A trajectory whose estimate is beyond MAX_WORK (~5 minutes at that
+# rate) is refused before it starts, naming the setting to lower.
+STEP_OVERHEAD = 1500  # values' worth of a step's fixed cost
+VALUES_PER_S = 20e6
+MAX_WORK = int(300 * VALUES_PER_S)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """An integration's work, estimated before it starts."""
+
+    steps: int  # the scheme's internal steps (spin-up included)
+    size: int  # values each step advances (a field's internal grid)
+    key: str  # the setting whose lowering helps most ("system.dt", "system.steps", "system.params.spinup", …)
+
+    @property
+    def work(self) -> int:
+        return self.steps * (self.size + STEP_OVERHEAD)
+
+    @property
+    def seconds(self) -> float:
+        return self.work / VALUES_PER_S
+
+
+def heaviest(ratios: dict[str, float]) -> str:
+    """The key whose value is furthest above its default (ratio: value / default)."""
+    return max(ratios, key=ratios.get)
+
+
+# Set by System.trajectory for the integration it runs: where its phase reports and whose stop
+# flag it reads (systems/ks.py and kdv.py tick it each sample; integrate_flow each evaluation).
+WORK: contextvars.ContextVar[Work] = contextvars.ContextVar("rnn_tui_system_work", default=IDLE)
+
+
+def integrating(system: str, total: int, unit: str = "steps") -> Phase:
+    """The phase "integrating SYSTEM" of the current work: `total` internal steps (or samples). It
+    reads the stop flag from the start and is shown once it has taken a second."""
+    return WORK.get().phase(f"integrating {system}", total, unit, after_s=1.0)
+
+
 @dataclass(frozen=True)
 class System:
     """A registered system. `generate(params, steps, dt, seed)` returns its true Trajectory."""
@@ -88,6 +132,9 @@ class System:
     # -> (the trajectory's values integrated a second, finer way, what that way is); systems/truth.py
     # reads the valid ground-truth time off the two.
     second_integration: Callable[[dict, int, float, int], tuple[np.ndarray, str]] | None = None
+    # (resolved params, steps, dt) -> the integration's Cost, for a system whose scheme's work can be
+    # told in advance (the fields' ETDRK4); None: bounded otherwise (integrate_flow's evaluation budget)
+    cost: Callable[[dict, int, float], Cost] | None = None
 
     @property
     def fields(self) -> dict:
@@ -120,8 +167,25 @@ class System:
         except ValidationError as exc:
             raise _param_error(self.name, self.fields, exc.errors(include_url=False)[0]) from None
 
-    def trajectory(self, params: dict | None = None, steps: int | None = None, dt: float | None = None, seed: int = 0) -> Trajectory:
-        """Validated entry point: resolves parameters, checks steps and dt, and generates."""
+    def check_work(self, params: dict | None, steps: int, dt: float, as_flags: bool = False) -> Cost | None:
+        """The integration's Cost; UserError (key: the setting to lower) where it is beyond MAX_WORK.
+        `as_flags`: name the setting as `rnn-tui data` takes it (--dt, --param spinup=…)."""
+        if self.cost is None:
+            return None
+        cost = self.cost(self.resolve(params), int(steps), float(dt))
+        if cost.work <= MAX_WORK:
+            return cost
+        key = cost.key
+        if as_flags:
+            key = f"--param {key.removeprefix('system.params.')}" if key.startswith("system.params.") else f"--{key.removeprefix('system.')}"
+        raise UserError(f"{self.name}: this integration would take about {cost.steps:,} internal steps of {cost.size:,} values "
+                        f"(~{_duration(cost.seconds)} on one core), more than the limit of ~{_duration(MAX_WORK / VALUES_PER_S)}; "
+                        f"lower {key}", key=cost.key)
+
+    def trajectory(self, params: dict | None = None, steps: int | None = None, dt: float | None = None, seed: int = 0,
+                   work: Work | None = None) -> Trajectory:
+        """Validated entry point: resolves parameters, checks steps, dt and the integration's work,
+        and generates (reporting to `work` and stopped by its flag: errors.Stopped)."""
         steps = self.steps if steps is None else steps
         dt = self.dt if dt is None else dt
         if isinstance(steps, bool) or int(steps) != steps or not 2 <= steps <= MAX_STEPS:
@@ -129,6 +193,14 @@ class System:
         if not (isinstance(dt, (int, float)) and math.isfinite(dt) and 0 < dt <= MAX_DT):
             raise UserError(f"dt must be a number in (0, {MAX_DT:g}], got {dt!r}")
         resolved = self.resolve(params)
+        self.check_work(resolved, int(steps), float(dt))
+        token = WORK.set(work or WORK.get())
+        try:
+            return self._generate(resolved, int(steps), float(dt), int(seed))
+        finally:
+            WORK.reset(token)
+
+    def _generate(self, resolved: dict, steps: int, dt: float, seed: int) -> Trajectory:
         use_cache = SHADOW.get() is None  # systems/truth.py needs the integration itself
         if use_cache:
             cached = cache.load(self.name, resolved, int(steps), float(dt), int(seed))
@@ -142,6 +214,14 @@ class System:
         if use_cache:
             cache.store(self.name, resolved, int(steps), float(dt), int(seed), traj, time.perf_counter() - t0)
         return traj
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:,.0f} hours"
 
 
 # Set by systems/truth.py to {"method": "LSODA"}: integrate_flow then also integrates each call with
@@ -167,17 +247,21 @@ def integrate_flow(rhs, start, t: np.ndarray, system: str) -> np.ndarray:
 
     budget = MAX_EVALUATIONS + 100 * len(t)
     count = 0
+    span, samples = float(t[-1]), len(t)
+    phase = integrating(system, samples, "samples")  # progress in samples passed; its stop flag ends the integration
 
     def counted(time, y):
         nonlocal count
         count += 1
         if count > budget:
             raise _TooManyEvaluations
+        if count % 64 == 0:
+            phase.tick(min(samples, int(time / span * samples)) if span > 0 else 0)
         return rhs(time, y)
 
     try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            sol = solve_ivp(counted, (0.0, float(t[-1])), start, method="DOP853", t_eval=t, rtol=1e-12, atol=1e-12)
+        with np.errstate(over="ignore", invalid="ignore"), phase:
+            sol = solve_ivp(counted, (0.0, span), start, method="DOP853", t_eval=t, rtol=1e-12, atol=1e-12)
     except _TooManyEvaluations:
         raise UserError(f"{system}: the integration needs too many steps with these parameters (stiff or exploding)") from None
     if not sol.success or sol.y.shape[1] != len(t):

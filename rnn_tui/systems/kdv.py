@@ -12,7 +12,7 @@ from rnn_tui.errors import UserError
 from pydantic import Field
 
 from rnn_tui.settings import Float, Int
-from rnn_tui.systems.base import System, SystemParams, Trajectory
+from rnn_tui.systems.base import Cost, System, SystemParams, Trajectory, heaviest, integrating
 from rnn_tui.systems.etdrk4 import ETDRK4
 
 # Resolution of the solver, from convergence runs against the exact solution (tests/test_kdv.py):
@@ -62,11 +62,12 @@ def two_soliton(x, t: float, kappa1: float, kappa2: float, x1: float, x2: float,
     return -2.0 * (w * (slope - mean) ** 2).sum(axis=0)
 
 
-def solve(u0: np.ndarray, length: float, dt: float, samples: int, substeps: int, dealias: bool = True) -> np.ndarray:
+def solve(u0: np.ndarray, length: float, dt: float, samples: int, substeps: int, dealias: bool = True, phase=None) -> np.ndarray:
     """Integrate u_t = −u_xxx + 3(u²)_x from u0 (periodic, on len(u0) points) and return (samples, N).
 
     Pseudo-spectral in x with numpy's real FFT; ETDRK4 in time with `substeps` steps per sample.
-    The nonlinear term is dealiased with the 2/3 rule when `dealias` is set.
+    The nonlinear term is dealiased with the 2/3 rule when `dealias` is set. `phase` (a work.Phase)
+    counts the steps: progress, and errors.Stopped once its stop flag is set.
     """
     n = u0.shape[0]
     k = 2 * np.pi / length * np.arange(n // 2 + 1)
@@ -89,6 +90,8 @@ def solve(u0: np.ndarray, length: float, dt: float, samples: int, substeps: int,
         for _ in range(substeps):
             v = scheme.step(v)
         out[i] = np.fft.irfft(v, n)
+        if phase is not None:
+            phase.tick(phase.done + substeps)
     return out
 
 
@@ -103,6 +106,14 @@ def resolution(params: dict, dt: float) -> tuple[int, int]:
     return refine, substeps
 
 
+def cost(params: dict, steps: int, dt: float) -> Cost:
+    """The ETDRK4 steps of the samples on the refined grid."""
+    refine, substeps = resolution(params, dt)
+    ratios = {"system.steps": steps / SYSTEM.steps, "system.dt": dt / SYSTEM.dt,
+              "system.params.length": float(params["length"]) / Params.model_fields["length"].default}
+    return Cost((steps - 1) * substeps, int(params["n"]) * refine, heaviest(ratios))
+
+
 def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     k1, k2 = params["kappa1"], params["kappa2"]
     if abs(k1 - k2) <= 1e-9 * max(k1, k2):
@@ -111,7 +122,8 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     refine, substeps = resolution(params, dt)
     fine = -length / 2 + length / (n * refine) * np.arange(n * refine)
     u0 = two_soliton(fine, 0.0, k1, k2, params["x1"], params["x2"], length=length)
-    u = solve(u0, length, dt, steps, substeps)[:, ::refine]
+    with integrating("kdv", (steps - 1) * substeps) as phase:
+        u = solve(u0, length, dt, steps, substeps, phase=phase)[:, ::refine]
     grid = fine[::refine]
     t = np.arange(steps, dtype=np.float64) * dt
     names = tuple(f"u[{i}]" for i in range(n))
@@ -137,4 +149,5 @@ SYSTEM = System(
     steps=240,
     dt=0.025,
     generate=generate,
+    cost=cost,
 )

@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from rnn_tui.settings import Float, Int
-from rnn_tui.systems.base import System, SystemParams, Trajectory
+from rnn_tui.systems.base import Cost, System, SystemParams, Trajectory, heaviest, integrating
 from rnn_tui.systems.etdrk4 import ETDRK4
 
 # Internal ETDRK4 step, at most. Over 20 time units on the attractor (L = 22, 64 points) the field
@@ -52,10 +52,12 @@ def scheme(n: int, length: float, h: float, dealias: bool = True) -> ETDRK4:
     return ETDRK4(k**2 - k**4, h, nonlinear)
 
 
-def solve(u0: np.ndarray, length: float, dt: float, samples: int, substeps: int | None = None, dealias: bool = True) -> np.ndarray:
+def solve(u0: np.ndarray, length: float, dt: float, samples: int, substeps: int | None = None, dealias: bool = True,
+          phase=None) -> np.ndarray:
     """Integrate from u0 (..., n) (periodic on n points; a batch of fields advances together) and
     return (samples, ..., n), the first being u0. `substeps` ETDRK4 steps per sample (default: the
-    fewest that keep the step at most MAX_STEP)."""
+    fewest that keep the step at most MAX_STEP). `phase` (a work.Phase) counts the steps: progress,
+    and errors.Stopped once its stop flag is set."""
     u0 = np.asarray(u0, dtype=np.float64)
     n = u0.shape[-1]
     substeps = substeps or max(1, math.ceil(dt / MAX_STEP - 1e-9))
@@ -67,6 +69,8 @@ def solve(u0: np.ndarray, length: float, dt: float, samples: int, substeps: int 
         for _ in range(substeps):
             v = step(v)
         out[i] = np.fft.irfft(v, n)
+        if phase is not None:
+            phase.tick(phase.done + substeps)
     return out
 
 
@@ -79,14 +83,25 @@ def seeded_start(n: int, length: float, amplitude: float, seed: int) -> np.ndarr
     return amplitude * np.sum(waves, axis=0)
 
 
-def first_state(params: dict, seed: int) -> np.ndarray:
+def spinup_steps(params: dict) -> int:
+    return max(1, math.ceil(params["spinup"] / SPINUP_STEP - 1e-9)) if params["spinup"] > 0 else 0
+
+
+def first_state(params: dict, seed: int, phase=None) -> np.ndarray:
     """The first sampled field: the seeded start after the spin-up."""
     n, length = int(params["n"]), float(params["length"])
     u0 = seeded_start(n, length, params["perturbation"], seed)
-    if params["spinup"] > 0:
-        spin = params["spinup"]
-        u0 = solve(u0, length, spin, 2, substeps=max(1, math.ceil(spin / SPINUP_STEP - 1e-9)))[-1]  # one "sample", spin on
+    if params["spinup"] > 0:  # one "sample", spin on
+        u0 = solve(u0, length, params["spinup"], 2, substeps=spinup_steps(params), phase=phase)[-1]
     return u0
+
+
+def cost(params: dict, steps: int, dt: float) -> Cost:
+    """The ETDRK4 steps of the spin-up and of the samples, on n points."""
+    substeps = max(1, math.ceil(dt / MAX_STEP - 1e-9))
+    spin, sampled = spinup_steps(params), (steps - 1) * substeps
+    key = "system.params.spinup" if spin > sampled else heaviest({"system.steps": steps / SYSTEM.steps, "system.dt": dt / SYSTEM.dt})
+    return Cost(spin + sampled, int(params["n"]), key)
 
 
 # The second integration of the valid ground-truth time (systems/truth.py): the same first field,
@@ -97,13 +112,15 @@ REFINE = 4
 
 def finer(params: dict, steps: int, dt: float, seed: int) -> tuple[np.ndarray, str]:
     substeps = max(1, math.ceil(dt / MAX_STEP - 1e-9))
-    u = solve(first_state(params, seed), float(params["length"]), dt, steps, substeps=REFINE * substeps)
+    with integrating("ks (the finer second integration)", spinup_steps(params) + (steps - 1) * REFINE * substeps) as phase:
+        u = solve(first_state(params, seed, phase), float(params["length"]), dt, steps, substeps=REFINE * substeps, phase=phase)
     return u, f"ETDRK4 at step {dt / substeps:g} against {dt / substeps / REFINE:g}"
 
 
 def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     n, length = int(params["n"]), float(params["length"])
-    u = solve(first_state(params, seed), length, dt, steps)
+    with integrating("ks", cost(params, steps, dt).steps) as phase:
+        u = solve(first_state(params, seed, phase), length, dt, steps, phase=phase)
     t = np.arange(steps, dtype=np.float64) * dt
     names = tuple(f"u[{i}]" for i in range(n))
     return Trajectory(t=t, values=u, names=names, kind="field", dt=dt, x=length / n * np.arange(n))
@@ -129,4 +146,5 @@ SYSTEM = System(
     lyapunov=LYAPUNOV,
     lyapunov_params=("length",),  # the grid only resolves it (64 points are converged at L = 22)
     second_integration=finer,
+    cost=cost,
 )

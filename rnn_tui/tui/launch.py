@@ -24,6 +24,9 @@ def launch(args) -> int:
     if getattr(args, "overrides", None):
         source += " with --set"
 
+    from rnn_tui.core.library import checked_root
+
+    checked_root(getattr(args, "runs", None))  # a file given as the runs folder: one line, before any screen
     from rnn_tui.tui.app import RnnTuiApp  # textual is imported only once the config is good
 
     app = RnnTuiApp(cfg, source, getattr(args, "runs", None))
@@ -36,6 +39,9 @@ def launch(args) -> int:
 
 def launch_lessons(number: int, quick: bool, runs: str | None = None) -> int:
     """The app with the Lessons screen open on lesson `number`, running it (`rnn-tui lessons --run N`)."""
+    from rnn_tui.core.library import checked_root
+
+    checked_root(runs)  # a file given as the runs folder: one line, before any screen
     from rnn_tui.tui.app import RnnTuiApp
 
     app = RnnTuiApp(C.load(FIRST_RUN), f"lesson {number}", runs)

@@ -133,6 +133,7 @@ class Run:
         cfg = self.cfg
         out = runio.prepare_dir(runio.new_run_dir(f"{cfg.system.name}_{cfg.model.arch}", root))
         header = f"Resolved configuration of this run (exported from the app).\nRepeat it with: rnn-tui train --config {out / 'config.toml'}"
+        runio.mark_run(out)
         runio.write_config(out, cfg, header)
         metrics = runio.MetricsLog(out)
         for epoch in self.result.history:
