@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_terminal import capture, wait_screen
+from test_terminal import _tmux, capture, wait_screen  # noqa: F401 (_tmux: the autouse fixture, tmux required in CI)
 
 pytestmark = pytest.mark.terminal
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,8 +21,6 @@ CLAIM = re.compile(r"[✓✗] Run freely for \d+ steps")
 
 
 def test_a_lesson_in_tmux_shows_its_text_runs_and_measures_its_claim(tmp_path):
-    if shutil.which("tmux") is None:
-        pytest.fail("tmux is not installed: the terminal tests need it (apt-get install tmux)")
     session = f"rnn-tui-lesson-{uuid.uuid4().hex[:8]}"
     exit_file = tmp_path / "exit"
     app = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "rnn_tui", "lessons", "--run", "1", "--quick", "--runs", str(tmp_path / "runs")])
