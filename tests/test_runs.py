@@ -111,7 +111,7 @@ def test_rm_asks_unless_yes_and_removes_runs(own_library, capsys):
     root = own_library
     assert main(["runs", "--runs", str(root), "rm", "run"]) == 2  # no terminal to ask on
     assert "--yes" in capsys.readouterr().err and (root / "run").exists()
-    assert main(["runs", "--runs", str(root), "rm", "run", "old-run", "--yes"]) == 0
+    assert main(["runs", "--runs", str(root), "rm", "run", "old-run", "run", "--yes"]) == 0  # an id twice: removed once
     assert not (root / "run").exists() and not (root / "old-run").exists()
 
 

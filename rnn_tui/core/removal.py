@@ -23,7 +23,7 @@ def removable(root: Path, ids: list[str]) -> list[Path]:
     """The run folders of `ids` under `root`, each checked; UserError on the first that may not go."""
     if not root.is_dir():
         raise UserError(f"runs rm: no runs folder {root}")
-    return [_check(root, i) for i in ids]
+    return [_check(root, i) for i in dict.fromkeys(ids)]  # an id given twice is removed once
 
 
 def remove(paths: list[Path]) -> None:
