@@ -132,6 +132,9 @@ class System:
     # -> (the trajectory's values integrated a second, finer way, what that way is); systems/truth.py
     # reads the valid ground-truth time off the two.
     second_integration: Callable[[dict, int, float, int], tuple[np.ndarray, str]] | None = None
+    # True where `generate` integrates an ODE through integrate_flow and takes `method=` for its sampled
+    # segment: systems/truth.py integrates it a second time with another method, explicitly.
+    flow: bool = False
     # (resolved params, steps, dt) -> the integration's Cost, for a system whose scheme's work can be
     # told in advance (the fields' ETDRK4); None: bounded otherwise (integrate_flow's evaluation budget)
     cost: Callable[[dict, int, float], Cost] | None = None
@@ -201,18 +204,15 @@ class System:
             WORK.reset(token)
 
     def _generate(self, resolved: dict, steps: int, dt: float, seed: int) -> Trajectory:
-        use_cache = SHADOW.get() is None  # systems/truth.py needs the integration itself
-        if use_cache:
-            cached = cache.load(self.name, resolved, int(steps), float(dt), int(seed))
-            if cached is not None:
-                return cached
+        cached = cache.load(self.name, resolved, int(steps), float(dt), int(seed))
+        if cached is not None:
+            return cached
         t0 = time.perf_counter()
         with np.errstate(all="ignore"):  # an overflow is reported below, in one line, not as warnings
             traj = self.generate(resolved, int(steps), float(dt), int(seed))
         if not np.all(np.isfinite(traj.values)):
             raise UserError(f"{self.name}: the trajectory is not finite with these parameters")
-        if use_cache:
-            cache.store(self.name, resolved, int(steps), float(dt), int(seed), traj, time.perf_counter() - t0)
+        cache.store(self.name, resolved, int(steps), float(dt), int(seed), traj, time.perf_counter() - t0)
         return traj
 
 
@@ -224,11 +224,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:,.0f} hours"
 
 
-# Set by systems/truth.py to {"method": "LSODA"}: integrate_flow then also integrates each call with
-# that method and leaves the last call's states in ["values"].
-SHADOW: contextvars.ContextVar[dict | None] = contextvars.ContextVar("rnn_tui_shadow_integration", default=None)
-
-
 class _TooManyEvaluations(Exception):
     pass
 
@@ -236,10 +231,10 @@ class _TooManyEvaluations(Exception):
 MAX_EVALUATIONS = 1_000_000  # integrate_flow's budget of right-hand-side calls, plus 100 per sample
 
 
-def integrate_flow(rhs, start, t: np.ndarray, system: str) -> np.ndarray:
+def integrate_flow(rhs, start, t: np.ndarray, system: str, method: str = "DOP853") -> np.ndarray:
     """Integrate y' = rhs(t, y) from `start` at t = 0 and return the states at the times `t`, (T, D).
 
-    DOP853 at rtol = atol = 1e-12 with its own adaptive steps; the samples are read off its dense
+    DOP853 (or `method`: systems/truth.py's second integration) at rtol = atol = 1e-12 with its own adaptive steps; the samples are read off its dense
     output (t_eval), so the sample step is never the integration step. A run that needs more than
     1,000,000 + 100·T evaluations (a stiff or exploding choice of parameters) or fails is a UserError.
     """
@@ -261,14 +256,9 @@ def integrate_flow(rhs, start, t: np.ndarray, system: str) -> np.ndarray:
 
     try:
         with np.errstate(over="ignore", invalid="ignore"), phase:
-            sol = solve_ivp(counted, (0.0, span), start, method="DOP853", t_eval=t, rtol=1e-12, atol=1e-12)
+            sol = solve_ivp(counted, (0.0, span), start, method=method, t_eval=t, rtol=1e-12, atol=1e-12)
     except _TooManyEvaluations:
         raise UserError(f"{system}: the integration needs too many steps with these parameters (stiff or exploding)") from None
     if not sol.success or sol.y.shape[1] != len(t):
         raise UserError(f"{system}: the integration failed with these parameters ({sol.message})")
-    shadow = SHADOW.get()
-    if shadow is not None:  # systems/truth.py: a second, independent integration of the same start
-        with np.errstate(over="ignore", invalid="ignore"):
-            alt = solve_ivp(rhs, (0.0, float(t[-1])), start, method=shadow["method"], t_eval=t, rtol=1e-12, atol=1e-12)
-        shadow["values"] = np.ascontiguousarray(alt.y.T) if alt.success and alt.y.shape[1] == len(t) else None
     return np.ascontiguousarray(sol.y.T)

@@ -82,7 +82,7 @@ def _check_bounded(e: Entry, values: np.ndarray) -> None:
 
 
 def _generate(e: Entry) -> Callable[[dict, int, float, int], Trajectory]:
-    def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
+    def generate(params: dict, steps: int, dt: float, seed: int, method: str = "DOP853") -> Trajectory:
         reason = e.refusal()
         if reason:
             raise UserError(f"{e.system_name} is not supported: {reason}")
@@ -91,7 +91,7 @@ def _generate(e: Entry) -> Callable[[dict, int, float, int], Trajectory]:
         if params["spinup"] > 0:
             start = integrate_flow(rhs, start, np.array([0.0, params["spinup"]]), e.system_name)[-1]
         t = np.arange(steps, dtype=np.float64) * dt
-        values = integrate_flow(rhs, start, t, e.system_name)
+        values = integrate_flow(rhs, start, t, e.system_name, method)
         _check_bounded(e, values)
         names = tuple(f"x{i}" for i in range(values.shape[1]))
         return Trajectory(t=t, values=values, names=names, kind="flow", dt=dt)
@@ -133,6 +133,7 @@ def system(name: str) -> System:
     name (with the closest ones)."""
     e = entry(name)
     return System(
+        flow=True,
         name=e.system_name, kind="flow", doc=doc(e), params=params_model(e), steps=STEPS, dt=e.period / PTS_PER_PERIOD,
         generate=_generate(e), lyapunov=e.lyapunov, lyapunov_params=tuple(scalar_parameters(e)),
         lyapunov_source=LYAPUNOV_SOURCE, period=e.period, components=tuple(f"x{i}" for i in range(e.dimension)),

@@ -13,7 +13,7 @@ from rnn_tui.systems.base import System, SystemParams, Trajectory, integrate_flo
 LYAPUNOV = 0.906  # largest Lyapunov exponent at σ = 10, ρ = 28, β = 8/3 (checked in the tests)
 
 
-def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
+def generate(params: dict, steps: int, dt: float, seed: int, method: str = "DOP853") -> Trajectory:
     sigma, rho, beta = params["sigma"], params["rho"], params["beta"]
 
     def rhs(t, s):
@@ -24,7 +24,7 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     if params["spinup"] > 0:
         start = integrate_flow(rhs, start, np.array([0.0, params["spinup"]]), "lorenz63")[-1]
     t = np.arange(steps, dtype=np.float64) * dt
-    values = integrate_flow(rhs, start, t, "lorenz63")
+    values = integrate_flow(rhs, start, t, "lorenz63", method)
     return Trajectory(t=t, values=values, names=("x", "y", "z"), kind="flow", dt=dt)
 
 
@@ -41,6 +41,7 @@ class Params(SystemParams):
 
 
 SYSTEM = System(
+    flow=True,
     name="lorenz63",
     kind="flow",
     doc="Lorenz-63 x' = σ(y−x), y' = x(ρ−z) − y, z' = xy − βz, dt = 0.01 (notes 001); chaotic",

@@ -31,7 +31,7 @@ def tendency(n: int, forcing: float) -> Callable[[np.ndarray], np.ndarray]:
     return f
 
 
-def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
+def generate(params: dict, steps: int, dt: float, seed: int, method: str = "DOP853") -> Trajectory:
     n, forcing = int(params["n"]), float(params["forcing"])
     f = tendency(n, forcing)
 
@@ -45,7 +45,7 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
     if params["spinup"] > 0:
         start = integrate_flow(rhs, start, np.array([0.0, params["spinup"]]), "lorenz96")[-1]
     t = np.arange(steps, dtype=np.float64) * dt
-    values = integrate_flow(rhs, start, t, "lorenz96")
+    values = integrate_flow(rhs, start, t, "lorenz96", method)
     names = tuple(f"X[{i}]" for i in range(n))
     return Trajectory(t=t, values=values, names=names, kind="field", dt=dt, x=np.arange(n, dtype=np.float64))
 
@@ -60,6 +60,7 @@ class Params(SystemParams):
 
 
 SYSTEM = System(
+    flow=True,
     name="lorenz96",
     kind="field",
     doc="Lorenz-96 ring dX_i/dt = (X_{i+1} − X_{i−2}) X_{i−1} − X_i + F, N = 40 sites, F = 8, dt = 0.01; chaotic",

@@ -15,7 +15,7 @@ from rnn_tui.systems.base import System, SystemParams, Trajectory, integrate_flo
 PERIOD = 4.297074
 
 
-def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
+def generate(params: dict, steps: int, dt: float, seed: int, method: str = "DOP853") -> Trajectory:
     a, b, g, d = params["alpha"], params["beta"], params["gamma"], params["delta"]
 
     def rhs(t, s):
@@ -23,7 +23,7 @@ def generate(params: dict, steps: int, dt: float, seed: int) -> Trajectory:
         return (a * x - b * x * y, d * x * y - g * y)
 
     t = np.arange(steps, dtype=np.float64) * dt
-    values = integrate_flow(rhs, (params["x0"], params["y0"]), t, "lotka_volterra")
+    values = integrate_flow(rhs, (params["x0"], params["y0"]), t, "lotka_volterra", method)
     return Trajectory(t=t, values=values, names=("x", "y"), kind="flow", dt=dt)
 
 
@@ -39,6 +39,7 @@ class Params(SystemParams):
 
 
 SYSTEM = System(
+    flow=True,
     name="lotka_volterra",
     kind="flow",
     doc="Lotka–Volterra predator–prey x' = αx − βxy, y' = δxy − γy (closed orbits; notes 000)",
