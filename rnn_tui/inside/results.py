@@ -1,0 +1,107 @@
+"""The typed results of a probe: one dataclass a panel, and `Inside`, what one probe of a model gives
+(a panel that does not apply is None, with the reason in `Inside.why`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# The panels of the Inside view, in the order the screen shows them.
+PANELS = ("heatmap", "gates", "spectrum", "grad", "readout")
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Hidden states over the warm-up on true inputs and the free run: (units, steps), units ordered."""
+
+    states: np.ndarray  # (units, steps): row i is unit order[i]
+    boundary: int  # steps before it are the warm-up on true inputs; from it on, the free run
+    order: np.ndarray  # (units,) the unit shown in each row
+    ordered_by: str  # "variance over the window, largest first"
+    of: str  # what the units are: "h of layer 1", "reservoir r", "channels at site 32"
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Each gate's activations over the warm-up window and their saturated fraction (below 0.1 or above 0.9)."""
+
+    names: tuple[str, ...]  # "input", "forget", "cell", "output" (LSTM); "reset", "update" (GRU)
+    values: dict[str, np.ndarray]  # name -> (steps, units) in [0, 1] (sigmoid gates only)
+    saturation: dict[str, float]  # name -> fraction of values < 0.1 or > 0.9
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Eigenvalues of one square matrix, and its spectral radius (largest |eigenvalue|)."""
+
+    eigenvalues: np.ndarray  # (n,) complex
+    radius: float
+    of: str  # which matrix: "W_hh of layer 1", "the reservoir W", "Jacobian of the one-step map at the last state"
+
+
+@dataclass(frozen=True)
+class GradByLag:
+    """‖∂L/∂h_{t−k}‖ for k = 0 .. L−1 on one batch (L the loss after the window, t its last step)."""
+
+    norms: np.ndarray  # (lags,) norm at lag k = norms[k]
+    decay_per_step: float  # fitted factor per step: exp(slope of log norm against lag), least squares
+    of: str  # "h of layer 1"
+
+    @property
+    def lag_ratio(self) -> float:
+        """The norm at the largest lag over the norm at lag 0."""
+        n = self.norms
+        return float(n[-1] / n[0]) if len(n) and n[0] > 0 else math.nan
+
+
+@dataclass(frozen=True)
+class ReadoutGroups:
+    """What a closed-form readout learned: the weight magnitude by feature group."""
+
+    names: tuple[str, ...]  # "bias", "r", "r^2"; NG-RC: "constant", "delay 0", "delay 1", "order 2", ...
+    rms: tuple[float, ...]  # root mean square of the group's weights
+    count: tuple[int, ...]  # features in the group
+    dof: float | None  # effective degrees of freedom of the ridge: sum s^2 / (s^2 + ridge) (None: no fit kept)
+
+
+@dataclass(frozen=True)
+class Inside:
+    """One probe of a model: each panel's data, or None with the reason in `why`."""
+
+    heatmap: Heatmap | None = None
+    gates: Gates | None = None
+    spectra: tuple[Spectrum, ...] = ()  # the first is the one shown first and summarised
+    grad: GradByLag | None = None
+    readout: ReadoutGroups | None = None
+    why: dict[str, str] = field(default_factory=dict)  # panel -> why it does not apply
+
+    def summary(self) -> dict[str, object]:
+        """summary.json's `inspect` object: every key present, null where it does not apply."""
+        return summary_of(self)
+
+    def reason(self, panel: str) -> str:
+        return self.why.get(panel, "not computed")
+
+
+INSPECT_KEYS = ("spectral_radius", "grad_lag_ratio", "grad_decay_per_step", "gate_saturation")
+
+
+def summary_of(inside: Inside | None) -> dict[str, object]:
+    """The `inspect` object of summary.json for the last probe (all null when there was none)."""
+    out: dict[str, object] = {k: None for k in INSPECT_KEYS}
+    if inside is None:
+        return out
+    if inside.spectra:
+        out["spectral_radius"] = _finite(inside.spectra[0].radius)
+    if inside.grad is not None:
+        out["grad_lag_ratio"] = _finite(inside.grad.lag_ratio)
+        out["grad_decay_per_step"] = _finite(inside.grad.decay_per_step)
+    if inside.gates is not None:
+        out["gate_saturation"] = {k: _finite(v) for k, v in inside.gates.saturation.items()}
+    return out
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if v is not None and math.isfinite(v) else None
