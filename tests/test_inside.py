@@ -173,3 +173,52 @@ def test_heatmap_orders_by_variance():
     s = np.array([[0.0, 1.0, 5.0], [0.0, -1.0, -5.0], [0.0, 1.0, 5.0]])
     heat = heatmap(s, 1, "x")
     assert list(heat.order) == [2, 1, 0] and heat.states.shape == (3, 3)
+
+
+# -- the trainer's probe (train.inspect) ---------------------------------------------------------------
+
+TINY = ["system.steps=300", "model.hidden_size=8", "train.epochs=2", "rollout.every=0", "rollout.horizon=20", "train.threads=1"]
+
+
+def test_train_inspect_writes_inspect_npz_and_the_summary_object(tmp_path):
+    import json
+
+    from rnn_tui import config
+    from rnn_tui.core import events as ev
+    from rnn_tui.core import runio
+    from rnn_tui.core.trainer import train
+
+    seen = []
+    result = train(config.load("oscillator_lstm", overrides=TINY + ["train.inspect=true"]), seen.append)
+    runio.write_results(tmp_path, result)
+    probes = [e for e in seen if isinstance(e, ev.InsideReady)]
+    assert [e.epoch for e in probes] == [1, 2]
+    record = runio.read_inspect(tmp_path)
+    assert list(record["epoch"]) == [1, 2] and record["grad_norm_by_lag"].shape == (2, result.config.train.seq_len)
+    cell = result.model.core.weight_hh_l0.chunk(4)[2]  # the cell block, shown first
+    assert record["spectral_radius"][-1] == pytest.approx(spectrum(cell, "").radius, rel=1e-12)
+    assert list(record["gate_names"]) == ["input", "forget", "output"]
+    inspect = json.loads((tmp_path / "summary.json").read_text())["inspect"]
+    assert tuple(inspect) == INSPECT_KEYS and inspect["grad_lag_ratio"] == pytest.approx(record["grad_lag_ratio"][-1])
+    assert set(inspect["gate_saturation"]) == {"input", "forget", "output"}
+    assert runio.read_summary(tmp_path / "summary.json").inspect == result.summary.inspect
+
+
+def test_without_inspect_nothing_is_probed_and_every_key_is_null(tmp_path):
+    import json
+
+    from rnn_tui import config
+    from rnn_tui.core import events as ev
+    from rnn_tui.core import runio
+    from rnn_tui.core.control import Control
+    from rnn_tui.core.trainer import train
+
+    seen = []
+    result = train(config.load("sine_rnn", overrides=TINY), seen.append)
+    runio.write_results(tmp_path, result)
+    assert not any(isinstance(e, ev.InsideReady) for e in seen) and not (tmp_path / "inspect.npz").exists()
+    assert json.loads((tmp_path / "summary.json").read_text())["inspect"] == {k: None for k in INSPECT_KEYS}
+    control, seen = Control(), []
+    control.inspect.set()  # the app's Inside view is shown: probed as if train.inspect were on
+    train(config.load("sine_rnn", overrides=TINY), seen.append, control)
+    assert [e.epoch for e in seen if isinstance(e, ev.InsideReady)] == [1, 2]

@@ -88,20 +88,43 @@ class Inside:
 INSPECT_KEYS = ("spectral_radius", "grad_lag_ratio", "grad_decay_per_step", "gate_saturation")
 
 
+@dataclass(frozen=True)
+class InspectSummary:
+    """summary.json's `inspect` object: the last probe's figures, each None where it does not apply
+    (or nothing was probed: train.inspect off); every key is always written."""
+
+    spectral_radius: float | None = None  # of the matrix the spectrum panel shows first (Inside.spectra[0])
+    grad_lag_ratio: float | None = None  # ‖∂L/∂h_{t−k}‖ / ‖∂L/∂h_t‖ at the window's largest lag
+    grad_decay_per_step: float | None = None  # the fitted factor per step back in time
+    gate_saturation: dict[str, float | None] | None = None  # per sigmoid gate: fraction < 0.1 or > 0.9
+
+    @classmethod
+    def of(cls, inside: Inside | None) -> InspectSummary:
+        if inside is None:
+            return cls()
+        grad = inside.grad
+        return cls(
+            spectral_radius=_finite(inside.spectra[0].radius) if inside.spectra else None,
+            grad_lag_ratio=_finite(grad.lag_ratio) if grad is not None else None,
+            grad_decay_per_step=_finite(grad.decay_per_step) if grad is not None else None,
+            gate_saturation={k: _finite(v) for k, v in inside.gates.saturation.items()} if inside.gates is not None else None,
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in INSPECT_KEYS}
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> InspectSummary:
+        d = d if isinstance(d, dict) else {}
+        sat = d.get("gate_saturation")
+        return cls(_finite(d.get("spectral_radius")), _finite(d.get("grad_lag_ratio")), _finite(d.get("grad_decay_per_step")),
+                   {str(k): _finite(v) for k, v in sat.items()} if isinstance(sat, dict) else None)
+
+
 def summary_of(inside: Inside | None) -> dict[str, object]:
     """The `inspect` object of summary.json for the last probe (all null when there was none)."""
-    out: dict[str, object] = {k: None for k in INSPECT_KEYS}
-    if inside is None:
-        return out
-    if inside.spectra:
-        out["spectral_radius"] = _finite(inside.spectra[0].radius)
-    if inside.grad is not None:
-        out["grad_lag_ratio"] = _finite(inside.grad.lag_ratio)
-        out["grad_decay_per_step"] = _finite(inside.grad.decay_per_step)
-    if inside.gates is not None:
-        out["gate_saturation"] = {k: _finite(v) for k, v in inside.gates.saturation.items()}
-    return out
+    return InspectSummary.of(inside).to_dict()
 
 
-def _finite(v: float) -> float | None:
-    return float(v) if v is not None and math.isfinite(v) else None
+def _finite(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
