@@ -30,10 +30,12 @@ def register(sub) -> None:
 
 
 def table(rows, columns=None) -> str:
-    from rnn_tui.core.library import COLUMNS, cell
+    from rnn_tui.core.library import COLUMNS, INSPECT_COLUMNS, cell
 
-    if columns is None:  # the sweep columns only where some run is a trial
-        columns = COLUMNS if any(r.study for r in rows) else tuple(c for c in COLUMNS if c[0] not in ("study", "trial"))
+    if columns is None:  # the sweep columns only where some run is a trial, the probe's where some run was probed
+        hide = set() if any(r.study for r in rows) else {"study", "trial"}
+        hide |= set() if any(r.radius is not None or r.grad_decay is not None for r in rows) else set(INSPECT_COLUMNS)
+        columns = tuple(c for c in COLUMNS if c[0] not in hide)
     cells = [[label for _, label in columns]] + [[cell(r, name) for name, _ in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)
