@@ -202,6 +202,25 @@ def test_train_inspect_writes_inspect_npz_and_the_summary_object(tmp_path):
     assert tuple(inspect) == INSPECT_KEYS and inspect["grad_lag_ratio"] == pytest.approx(record["grad_lag_ratio"][-1])
     assert set(inspect["gate_saturation"]) == {"input", "forget", "output"}
     assert runio.read_summary(tmp_path / "summary.json").inspect == result.summary.inspect
+    # the run library's row (rnn-tui runs: ρ, grad/step) and the Runs screen's gradient overlay read it back
+    from rnn_tui.core import library
+    from rnn_tui.tui.runs_screen import read_run_data
+
+    row = library.read_run(tmp_path)
+    assert row.radius == inspect["spectral_radius"] and row.grad_decay == inspect["grad_decay_per_step"]
+    assert read_run_data(row, "cyan").grad_by_lag == list(record["grad_norm_by_lag"][-1])
+    # rnn-tui inspect RUN: the gradient at chosen lags over lag 0, from the same file
+    import contextlib
+    import io
+
+    from rnn_tui.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["inspect", str(tmp_path), "--lags", "1,5", "--json"]) == 0
+    (printed,) = json.loads(out.getvalue())
+    norms = record["grad_norm_by_lag"][-1]
+    assert printed["grad_lag_5"] == pytest.approx(norms[5] / norms[0]) and printed["probes"] == 2
 
 
 def test_without_inspect_nothing_is_probed_and_every_key_is_null(tmp_path):
@@ -218,6 +237,9 @@ def test_without_inspect_nothing_is_probed_and_every_key_is_null(tmp_path):
     runio.write_results(tmp_path, result)
     assert not any(isinstance(e, ev.InsideReady) for e in seen) and not (tmp_path / "inspect.npz").exists()
     assert json.loads((tmp_path / "summary.json").read_text())["inspect"] == {k: None for k in INSPECT_KEYS}
+    from rnn_tui.cli import main
+
+    assert main(["inspect", str(tmp_path)]) == 2  # a one-line UserError: the run was not probed
     control, seen = Control(), []
     control.inspect.set()  # the app's Inside view is shown: probed as if train.inspect were on
     train(config.load("sine_rnn", overrides=TINY), seen.append, control)

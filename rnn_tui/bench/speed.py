@@ -358,12 +358,14 @@ def inspect_cases(quick: bool) -> list[Case]:
         tiny = cases(True)[0]
         return [Case("sine lstm (tiny)", tiny.overrides + ("model.arch=lstm",), epochs=4)]
     sine, lorenz = cases(False)[:2]
-    return [Case("sine lstm: seq 20, batch 32, hidden 64", sine.overrides + ("model.arch=lstm",), epochs=20),
-            Case(lorenz.name, lorenz.overrides, epochs=2)]
+    # long enough for the probe's time budget to act as in a run one watches (the sine presets train
+    # 200-300 epochs; lorenz63_lstm for minutes)
+    return [Case("sine lstm: seq 20, batch 32, hidden 64", sine.overrides + ("model.arch=lstm",), epochs=100),
+            Case(lorenz.name, lorenz.overrides, epochs=3)]
 
 
 def inspect_cost(case: Case, device: str, rounds: int, fresh: bool = True) -> dict:
-    """The epoch loop's steps/s with train.inspect on (a probe after every epoch) against off, best of
+    """The epoch loop's steps/s with train.inspect on (probes within core/probing.py's budget) against off, best of
     `rounds` interleaved rounds, each from a fresh interpreter unless `fresh` is False."""
     measure = measure_fresh if fresh else (lambda what, c: MEASURES[what](c))
     off, on = [], []
@@ -438,7 +440,7 @@ def table(res: dict) -> str:
                      f"{m['batched']['member_steps_per_s']:.1f} member-steps/s, {m['members']} separate runs "
                      f"{m['separate']['member_steps_per_s']:.1f}; {m['speedup']:.2f}x")
     for c in res.get("inspect_cost", []):
-        lines.append(f"train.inspect ({c['case'].split(':')[0]}, a probe after each of {c['on']['probes']} epochs): "
+        lines.append(f"train.inspect ({c['case'].split(':')[0]}, {c['on']['probes']} probes): "
                      f"{c['on']['steps_per_s']:.1f} against {c['off']['steps_per_s']:.1f} steps/s off; {c['ratio']:.3f}x")
     r = res["rollout"]
     lines.append(f"rollout, per 10,000 steps (LSTM 64, Lorenz-63): carried state {r['ours_s_per_10k']:.2f} s, "

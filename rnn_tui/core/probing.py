@@ -1,11 +1,15 @@
-"""The trainer's probe of its model (the Inside view's data): once per epoch where train.inspect is on
-or the app's Inside view is shown (Control.inspect), on a fixed batch of training windows (the gradient
-by lag: one extra forward and backward) and the first validation window with a free run after it (the
-hidden state). Keeps every epoch's figures for inspect.npz (docs/inspect.md)."""
+"""The trainer's probe of its model (the Inside view's data), where train.inspect is on or the app's
+Inside view is shown (Control.inspect): on a fixed batch of training windows (the gradient by lag: one
+extra forward and backward) and the first validation window with a free run after it (the hidden
+state). After the first epoch, the first epoch the view is shown and the last epoch always; between,
+after an epoch only while probing has taken at most BUDGET of the training time (a probe of a small
+model costs about an epoch of the sine's: probing every epoch would cost 20%). Keeps every probe's
+figures for inspect.npz (docs/inspect.md)."""
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import torch
@@ -15,6 +19,7 @@ from rnn_tui.inside.results import Inside
 
 PROBE_BATCH = 32  # training windows in the probe's batch (the first ones, the same every epoch)
 HEATMAP_STEPS = 100  # free-run steps after the warm-up in the heatmap (at most rollout.horizon)
+BUDGET = 0.025  # between the probes that are always made, probing takes at most this share of the training time
 
 
 class Probe:
@@ -29,13 +34,29 @@ class Probe:
         self.horizon = max(0, min(horizon, HEATMAP_STEPS))
         self.epochs: list[int] = []
         self.insides: list[Inside] = []
+        self.seconds = 0.0  # spent probing
+        self.watched = False  # the view was shown at the last check
+
+    def due(self, epoch: int, elapsed: float, last: bool, inspect: bool, watched: bool) -> bool:
+        """Whether to probe after `epoch` (`elapsed` seconds of training so far): never unless
+        train.inspect is on (`inspect`) or the view is shown (`watched`); always after the first epoch,
+        the first one the view is shown and the last one; otherwise while within BUDGET."""
+        fresh, self.watched = watched and not self.watched, watched
+        if not (inspect or watched):
+            return False
+        if not self.epochs or fresh or last:
+            return True
+        cost = self.seconds / len(self.epochs)
+        return self.seconds + cost <= BUDGET * elapsed
 
     @property
     def last(self) -> Inside | None:
         return self.insides[-1] if self.insides else None
 
     def __call__(self, model, epoch: int) -> Inside:
+        t0 = time.perf_counter()
         inside = model.probe(self.x, self.y, self.window, self.horizon)
+        self.seconds += time.perf_counter() - t0
         self.epochs.append(epoch)
         self.insides.append(inside)
         return inside

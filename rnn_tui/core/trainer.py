@@ -213,6 +213,8 @@ class Trainer:
         self.t0 = time.perf_counter() - self.earlier_train_s  # training starts now (a resumed run: its time so far counts)
         self.model.train()
         cancelled = self._epochs()
+        if self.history and self.probe.epochs and self.probe.epochs[-1] != self.history[-1].epoch:
+            self._inspect(self.history[-1].epoch, True)  # stopped early or cancelled: the last epoch's probe
         state = resume_mod.checkpoint(self) if self.runner.optimises and self.history else None
         for m in self.members:  # after the checkpoint: a resumed run goes on with the members still training
             if m.training:
@@ -244,8 +246,7 @@ class Trainer:
             if epoch == self.epochs and self.cfg.train.lbfgs_steps > 0 and self.runner.optimises:
                 losses = self._polish(trained, losses)
             vals = self._record(epoch, trained, losses, time.perf_counter() - e0)
-            if self.cfg.train.inspect or self.control.inspect.is_set():
-                self.emit(ev.InsideReady(epoch, self.probe(probe_model(self), epoch)))
+            self._inspect(epoch, epoch == self.epochs)
             if self.schedules is not None:
                 self.schedules.after_epoch(vals, losses, trained)
             every = self.cfg.rollout.every
@@ -259,6 +260,12 @@ class Trainer:
             if not any(m.training for m in self.members):
                 break
         return False
+
+    def _inspect(self, epoch: int, last: bool) -> None:
+        """Probe the model after `epoch` where train.inspect or the app's Inside view asks and it is due
+        (core/probing.py: the probe's time budget)."""
+        if self.probe.due(epoch, self.train_seconds(), last, self.cfg.train.inspect, self.control.inspect.is_set()):
+            self.emit(ev.InsideReady(epoch, self.probe(probe_model(self), epoch)))
 
     def _epoch(self, epoch: int) -> bool:
         """One pass of every training member over its own fresh order of the windows, batch by batch;

@@ -73,6 +73,9 @@ class Inside:
     heatmap: Heatmap | None = None
     gates: Gates | None = None
     spectra: tuple[Spectrum, ...] = ()  # the first is the one shown first and summarised
+    # Further square matrices the spectrum panel can show, (what, matrix): their eigenvalues are
+    # computed when asked for (spectrum_at), not in every probe (eigvals is O(n^3)).
+    more: tuple[tuple[str, np.ndarray], ...] = ()
     grad: GradByLag | None = None
     readout: ReadoutGroups | None = None
     why: dict[str, str] = field(default_factory=dict)  # panel -> why it does not apply
@@ -83,6 +86,20 @@ class Inside:
 
     def reason(self, panel: str) -> str:
         return self.why.get(panel, "not computed")
+
+    @property
+    def n_spectra(self) -> int:
+        return len(self.spectra) + len(self.more)
+
+    def spectrum_at(self, i: int) -> Spectrum:
+        """The i-th spectrum the panel can show (modulo their number): computed, or of a further matrix."""
+        from rnn_tui.inside.spectrum import spectrum  # spectrum.py imports this module
+
+        i %= self.n_spectra
+        if i < len(self.spectra):
+            return self.spectra[i]
+        of, matrix = self.more[i - len(self.spectra)]
+        return spectrum(matrix, of)
 
 
 INSPECT_KEYS = ("spectral_radius", "grad_lag_ratio", "grad_decay_per_step", "gate_saturation")

@@ -69,6 +69,8 @@ class HeatmapPanel(InsidePanel):
         rows = h.states[:MAX_ROWS]
         self.plt.matrix_plot(rows.tolist())
         self.plt.vline(h.boundary + 0.5, MODEL)
+        self.plt.xlabel("step (warm-up on true inputs, then the free run)")
+        self.plt.ylabel("unit")
 
 
 class GatesPanel(InsidePanel):
@@ -94,12 +96,15 @@ class SpectrumPanel(InsidePanel):
 
     def headline(self) -> str:
         s = self.current()
-        more = f" · ] next of {len(self.inside.spectra)}" if len(self.inside.spectra) > 1 else ""
+        more = f" · ] next of {self.inside.n_spectra}" if self.inside.n_spectra > 1 else ""
         return f"eigenvalues of {s.of} · ρ = {s.radius:.4g} · unit circle{more}"
 
     def current(self):
-        spectra = self.inside.spectra
-        return spectra[self.which % len(spectra)]
+        """The spectrum shown (computed once per probe and choice: a further matrix's costs an eigvals)."""
+        key = (id(self.inside), self.which)
+        if getattr(self, "_key", None) != key:
+            self._key, self._spectrum = key, self.inside.spectrum_at(self.which)
+        return self._spectrum
 
     def cycle(self) -> None:
         if self.applies():

@@ -19,7 +19,6 @@ from rnn_tui.models.base import with_residual
 # that feeds the new hidden state, the counterpart of a plain RNN's W_hh.
 BLOCKS = {"lstm": ("input", "forget", "cell", "output"), "gru": ("reset", "update", "candidate")}
 FIRST = {"lstm": "cell", "gru": "candidate"}
-ALL_BLOCKS_UP_TO = 512  # above this many units only the first block's spectrum is computed (eigvals: O(H^3))
 
 
 def family(net) -> str:
@@ -83,22 +82,23 @@ def _initial(net, batch: int, ref: torch.Tensor) -> list:
     return [state[k] for k in range(net.num_layers)]
 
 
-def spectra(net) -> tuple:
-    """Each layer's recurrent matrix (each gate's block for LSTM and GRU), the first block shown first."""
-    fam, out = family(net), []
+def spectra(net) -> tuple[tuple, tuple]:
+    """(the spectrum shown first, computed: layer 1's W_hh, or its cell / candidate block for LSTM and
+    GRU; the further matrices, (what, matrix), whose spectra the panel computes when asked: each
+    other block and layer)."""
+    fam, matrices = family(net), []
     for k in range(net.num_layers):
-        w_hh = getattr(net.core, f"weight_hh_l{k}")
+        w_hh = getattr(net.core, f"weight_hh_l{k}").detach()
         layer = f" of layer {k + 1}" if net.num_layers > 1 else ""
         if fam == "rnn":
-            out.append(spectrum(w_hh, f"W_hh{layer}"))
+            matrices.append((f"W_hh{layer}", w_hh))
             continue
         names = BLOCKS[fam]
         blocks = dict(zip(names, w_hh.chunk(len(names), dim=0)))
-        order = [FIRST[fam]] + [n for n in names if n != FIRST[fam]]
-        for i, name in enumerate(order):
-            if i == 0 or net.hidden_size <= ALL_BLOCKS_UP_TO:
-                out.append(spectrum(blocks[name], f"W_h{name[0]} ({name} block of W_hh){layer}"))
-    return tuple(out)
+        for name in [FIRST[fam]] + [n for n in names if n != FIRST[fam]]:
+            matrices.append((f"W_h{name[0]} ({name} block of W_hh){layer}", blocks[name]))
+    first = spectrum(matrices[0][1], matrices[0][0])
+    return (first,), tuple((of, m.double().cpu().numpy()) for of, m in matrices[1:])
 
 
 def probe(net, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int) -> Inside:
@@ -124,7 +124,8 @@ def probe(net, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: 
     if gates is None:
         why["gates"] = "a plain RNN has no gates (the LSTM and GRU do)"
     heat = heatmap(states, window.shape[1], f"h{layer}")
-    return Inside(heatmap=heat, gates=gates, spectra=spectra(net), grad=grad, why=why)
+    first, more = spectra(net)
+    return Inside(heatmap=heat, gates=gates, spectra=first, more=more, grad=grad, why=why)
 
 
 def trace(net, window: torch.Tensor, horizon: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
