@@ -17,7 +17,7 @@ def register(sub) -> None:
     p.add_argument("--arch", metavar="A", help="only runs of this architecture")
     p.add_argument("--study", metavar="NAME", help="only the trials of this sweep study (`rnn-tui sweep`)")
     p.add_argument("--sort", metavar="KEY", default="when", help="when (default), id, system, arch, status, trial, epochs, train_s, "
-                   "best_val, rmse_1, rmse_4, rmse_8 or vpt (best first for the scores)")
+                   "best_val, rmse_1, rmse_4, rmse_8, vpt (best first for the scores), radius or grad_decay (train.inspect)")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of the table")
     rsub = p.add_subparsers(dest="runs_command", metavar="COMMAND")
     c = rsub.add_parser("compare", help="runs side by side, the best of each row marked")
