@@ -88,6 +88,8 @@ class TrainConfig(Section):
     cuda_graph: bool = Field(True, description="on CUDA, replay the training step as a captured graph (self-checked against an eager step); false trains eagerly")
     seed: Int = Field(0, ge=0, le=MAX_SEED, description="seed of weights, shuffling and dropout")
     threads: Int = Field(0, ge=0, le=CORES, description="CPU threads torch may use for this run (at most the cores); 0 = torch's default (all cores)")
+    inspect: bool = Field(False, description="probe the model once per epoch (hidden state, gates, recurrent spectrum, gradient "
+                          "by lag) and write inspect.npz; the app's Inside view probes while it is shown")
     # K copies trained at once as one batched model (rnn_tui/ensemble/): member j is exactly the run
     # with train.seed + j (its weights, batch order and optimiser), so K = 1 is an ordinary run.
     ensemble: Int = Field(1, ge=1, le=MAX_ENSEMBLE, description="train this many models at once, seeds train.seed, +1, ...; "

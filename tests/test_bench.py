@@ -33,6 +33,9 @@ def test_bench_speed_quick(tmp_path):
     many = res["many_at_once"][0]  # K members batched against K separate runs (issue 14)
     assert many["members"] == 4 and many["batched"]["member_steps"] == many["separate"]["member_steps"] > 0
     assert many["speedup"] > 0 and "4 models at once" in table
+    cost = res["inspect_cost"][0]  # train.inspect on against off (issue 24): probes within their time budget
+    assert 2 <= cost["on"]["probes"] <= 4 and cost["off"]["probes"] == 0 and cost["on"]["steps"] == cost["off"]["steps"]
+    assert cost["ratio"] > 0 and "train.inspect (sine lstm (tiny)" in table
     r = res["rollout"]
     assert r["ours_s_per_10k"] > 0 and r["refeed_s_per_10k"] > 0 and r["seq_len"] == 20
     assert res["startup"]["help_s"] > 0 and res["startup"]["first_frame_s"] > 0

@@ -40,9 +40,9 @@ def test_each_architecture_takes_only_its_own_fields():
     assert set(registry.ARCHS["convlstm"].applies) == {"filters", "kernel_size", "batch_norm", "residual"}
     assert [a for a, c in registry.ARCHS.items() if c.supports_field] == ["esn", "ngrc_local", "convlstm"]
     # the union of the architectures' fields is rnn-tui 0.1's flat model table and those of the
-    # architectures added since (ngrc, ngrc_local)
+    # architectures added since (ngrc, ngrc_local), and the plain RNN's init_radius (issue 24)
     assert set(registry.ARCHS["ngrc"].applies) == {"delays", "skip", "order", "constant", "ridge"}
-    assert config.MODEL_KEYS == set(OLD_FLAT_MODEL) | {"delays", "skip", "order", "constant", "radius"}
+    assert config.MODEL_KEYS == set(OLD_FLAT_MODEL) | {"delays", "skip", "order", "constant", "radius", "init_radius"}
 
 
 def test_every_shipped_preset_loads_and_says_what_it_reproduces():

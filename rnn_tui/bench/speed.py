@@ -124,7 +124,23 @@ def measure_separate(cfg) -> dict:
     return {"member_steps_per_s": steps / seconds, "member_steps": steps, "members": k}
 
 
-MEASURES = {"reference": measure_reference, "ours": measure_ours, "batched": measure_batched, "separate": measure_separate}
+def measure_loop(cfg) -> dict:
+    """Steps per second of the epoch loop with what runs between epochs (a probe where train.inspect is
+    on): from the start to the last epoch's end or probe, whichever came later."""
+    marks: list = []
+
+    def on_event(e) -> None:
+        if isinstance(e, (ev.Started, ev.EpochEnd, ev.InsideReady)):
+            marks.append((time.perf_counter(), e))
+
+    train(cfg, on_event)
+    steps = [e for _, e in marks if isinstance(e, ev.EpochEnd)][-1].step
+    return {"steps_per_s": steps / (marks[-1][0] - marks[0][0]), "steps": steps,
+            "probes": sum(isinstance(e, ev.InsideReady) for _, e in marks)}
+
+
+MEASURES = {"reference": measure_reference, "ours": measure_ours, "batched": measure_batched, "separate": measure_separate,
+            "loop": measure_loop}
 __all__ = ["MEASURES", "config", "measure_app", "tta_reference", "tta_ours"]  # what in_fresh_process calls
 
 
@@ -303,6 +319,7 @@ def run(device: str = "auto", quick: bool = False, app_hooks: str | None = None)
     out["two_at_once"] = two_at_once(cases(quick)[0], dev, out["cases"][0]["ours"])
     k = 4 if quick else ENSEMBLE
     out["many_at_once"] = [many_at_once(case, dev, k, rounds, fresh=not quick) for case in ensemble_cases(quick)]
+    out["inspect_cost"] = [inspect_cost(case, dev, rounds, fresh=not quick) for case in inspect_cases(quick)]
     out["rollout"] = rollout_speed(500 if quick else 10_000)
     out["startup"] = startup(quick, app_hooks)
     return out
@@ -333,6 +350,31 @@ def many_at_once(case: Case, device: str, k: int, rounds: int, fresh: bool = Tru
     bat = max(batched, key=lambda r: r["member_steps_per_s"])
     return {"case": case.name, "members": k, "separate": sep, "batched": bat,
             "speedup": bat["member_steps_per_s"] / sep["member_steps_per_s"]}
+
+
+def inspect_cases(quick: bool) -> list[Case]:
+    """The sine and Lorenz-63 LSTM cases (issue 24: probing once per epoch costs at most 5% there)."""
+    if quick:
+        tiny = cases(True)[0]
+        return [Case("sine lstm (tiny)", tiny.overrides + ("model.arch=lstm",), epochs=4)]
+    sine, lorenz = cases(False)[:2]
+    # long enough for the probe's time budget to act as in a run one watches (the sine presets train
+    # 200-300 epochs; lorenz63_lstm for minutes)
+    return [Case("sine lstm: seq 20, batch 32, hidden 64", sine.overrides + ("model.arch=lstm",), epochs=100),
+            Case(lorenz.name, lorenz.overrides, epochs=3)]
+
+
+def inspect_cost(case: Case, device: str, rounds: int, fresh: bool = True) -> dict:
+    """The epoch loop's steps/s with train.inspect on (probes within core/probing.py's budget) against off, best of
+    `rounds` interleaved rounds, each from a fresh interpreter unless `fresh` is False."""
+    measure = measure_fresh if fresh else (lambda what, c: MEASURES[what](c))
+    off, on = [], []
+    for _ in range(rounds):
+        off.append(measure("loop", _cfg(case, device, ("train.inspect=false",))))
+        on.append(measure("loop", _cfg(case, device, ("train.inspect=true",))))
+    best_off = max(off, key=lambda r: r["steps_per_s"])
+    best_on = max(on, key=lambda r: r["steps_per_s"])
+    return {"case": case.name, "off": best_off, "on": best_on, "ratio": best_on["steps_per_s"] / best_off["steps_per_s"]}
 
 
 def graph_vs_eager(case: Case, device: str, ours: dict, rounds: int) -> dict | None:
@@ -397,6 +439,9 @@ def table(res: dict) -> str:
         lines.append(f"{m['members']} models at once ({m['case'].split(':')[0]}, one thread): batched "
                      f"{m['batched']['member_steps_per_s']:.1f} member-steps/s, {m['members']} separate runs "
                      f"{m['separate']['member_steps_per_s']:.1f}; {m['speedup']:.2f}x")
+    for c in res.get("inspect_cost", []):
+        lines.append(f"train.inspect ({c['case'].split(':')[0]}, {c['on']['probes']} probes): "
+                     f"{c['on']['steps_per_s']:.1f} against {c['off']['steps_per_s']:.1f} steps/s off; {c['ratio']:.3f}x")
     r = res["rollout"]
     lines.append(f"rollout, per 10,000 steps (LSTM 64, Lorenz-63): carried state {r['ours_s_per_10k']:.2f} s, "
                  f"re-fed window (seq {r['seq_len']}) {r['refeed_s_per_10k']:.2f} s; speed-up {r['speedup']:.1f}x")

@@ -17,7 +17,7 @@ def register(sub) -> None:
     p.add_argument("--arch", metavar="A", help="only runs of this architecture")
     p.add_argument("--study", metavar="NAME", help="only the trials of this sweep study (`rnn-tui sweep`)")
     p.add_argument("--sort", metavar="KEY", default="when", help="when (default), id, system, arch, status, trial, epochs, train_s, "
-                   "best_val, rmse_1, rmse_4, rmse_8 or vpt (best first for the scores)")
+                   "best_val, rmse_1, rmse_4, rmse_8, vpt (best first for the scores), radius or grad_decay (train.inspect)")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of the table")
     rsub = p.add_subparsers(dest="runs_command", metavar="COMMAND")
     c = rsub.add_parser("compare", help="runs side by side, the best of each row marked")
@@ -30,10 +30,12 @@ def register(sub) -> None:
 
 
 def table(rows, columns=None) -> str:
-    from rnn_tui.core.library import COLUMNS, cell
+    from rnn_tui.core.library import COLUMNS, INSPECT_COLUMNS, cell
 
-    if columns is None:  # the sweep columns only where some run is a trial
-        columns = COLUMNS if any(r.study for r in rows) else tuple(c for c in COLUMNS if c[0] not in ("study", "trial"))
+    if columns is None:  # the sweep columns only where some run is a trial, the probe's where some run was probed
+        hide = set() if any(r.study for r in rows) else {"study", "trial"}
+        hide |= set() if any(r.radius is not None or r.grad_decay is not None for r in rows) else set(INSPECT_COLUMNS)
+        columns = tuple(c for c in COLUMNS if c[0] not in hide)
     cells = [[label for _, label in columns]] + [[cell(r, name) for name, _ in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)

@@ -16,6 +16,9 @@ class Control:
         self.holding = threading.Event()  # set while the trainer waits in a pause: it takes no step until cleared
         self._lock = threading.Lock()
         self._lr: float | None = None
+        # Set while someone watches the model's inside (the app's Inside view): the trainer then probes
+        # it once per epoch as train.inspect would (core/probing.py); clear, a probe costs nothing.
+        self.inspect = threading.Event()
 
     def request_stop(self) -> None:
         """Stop at the next step (a paused run is released so that it can stop)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnn_tui.core.results import Forecast, Summary
+from rnn_tui.inside.results import Inside
 from rnn_tui.work import Progress  # a long phase outside the epochs (integration, a reservoir's drive, a readout's solve, scoring)
 
 
@@ -72,6 +73,15 @@ class ForecastReady:
 
 
 @dataclass(frozen=True)
+class InsideReady:
+    """A probe of the model after an epoch (train.inspect, or the app's Inside view shown): K > 1 members,
+    member 0's (the one with train.seed)."""
+
+    epoch: int
+    inside: Inside
+
+
+@dataclass(frozen=True)
 class Finished:
     """The run ended: `summary.status` is finished, diverged or cancelled."""
 
@@ -86,4 +96,4 @@ class Finished:
         return self.summary.message
 
 
-Event = Started | EpochEnd | ForecastReady | Finished | Progress
+Event = Started | EpochEnd | ForecastReady | InsideReady | Finished | Progress

@@ -17,7 +17,8 @@ from rnn_tui.core import runio
 from rnn_tui.core.results import Summary
 from rnn_tui.errors import UserError, closest
 
-SORT_KEYS = ("when", "id", "system", "arch", "status", "trial", "epochs", "train_s", "best_val", "rmse_1", "rmse_4", "rmse_8", "vpt")
+SORT_KEYS = ("when", "id", "system", "arch", "status", "trial", "epochs", "train_s", "best_val", "rmse_1", "rmse_4", "rmse_8", "vpt",
+             "radius", "grad_decay")
 LOWER_IS_BETTER = {"train_s": True, "best_val": True, "rmse_1": True, "rmse_4": True, "rmse_8": True, "vpt": False}
 
 
@@ -57,6 +58,8 @@ class RunRow:
     vpt: float | None = None  # median valid prediction time
     vpt_units: str = ""
     vpt_bound: bool = False  # horizon-limited: the median VPT is a lower bound ("≥")
+    radius: float | None = None  # the last probe's spectral radius (train.inspect; summary.json inspect)
+    grad_decay: float | None = None  # the last probe's fitted gradient decay per step back in time
     reason: str = ""  # why a folder is unreadable
     seed: int | None = None
     study: str = ""  # the sweep study this run is a trial of (sweep.json), if any
@@ -107,6 +110,7 @@ def _fill(row: RunRow, s: Summary) -> None:
     if e is not None and e.vpt is not None:
         row.vpt, row.vpt_units = _finite(e.vpt.lyapunov.median), "Lyapunov times"
         row.vpt_bound = e.vpt.horizon_limited
+    row.radius, row.grad_decay = s.inspect.spectral_radius, s.inspect.grad_decay_per_step
 
 
 def fill_config(row: RunRow, cfg: Config) -> None:
@@ -201,7 +205,8 @@ def best(rows: list[RunRow], name: str) -> set[str]:
 COLUMNS = (("id", "id"), ("when", "when"), ("system", "system"), ("arch", "arch"), ("params", "params"), ("study", "study"),
            ("trial", "trial"), ("status", "status"),
            ("epochs", "epochs"), ("train_s", "train s"), ("best_val", "best val"), ("rmse_1", "rmse@1"), ("rmse_4", "rmse@4"),
-           ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"))
+           ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"), ("radius", "ρ"), ("grad_decay", "grad/step"))
+INSPECT_COLUMNS = ("radius", "grad_decay")  # train.inspect's figures: `rnn-tui runs` shows them where some run has them
 
 
 def text(v) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from rnn_tui.core import metrics
+from rnn_tui.inside.results import InspectSummary
 
 
 @dataclass(frozen=True)
@@ -313,12 +314,13 @@ class Summary:
     ensemble: EnsembleResult | None = None  # train.ensemble > 1: every member's own figures
     fit_time_s: float | None = None  # closed-form models (ESN, NG-RC): seconds of the readout's fit alone
     readout: ReadoutReport | None = None  # closed-form models: the ridge kept and the ridge path
+    inspect: InspectSummary = field(default_factory=InspectSummary)  # the last probe (train.inspect); all None without
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json object (the same keys as every earlier version wrote)."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s", "ensemble", "fit_time_s", "readout"):
+            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s", "ensemble", "fit_time_s", "readout", "inspect"):
                 out[f.name] = getattr(self, f.name)
         out["rmse_units"] = "data units"
         if self.evaluation_note.startswith("skipped"):
@@ -335,6 +337,7 @@ class Summary:
             out.update(self.readout.to_dict())
         if self.ensemble is not None:
             out["ensemble"] = self.ensemble.to_dict()
+        out["inspect"] = self.inspect.to_dict()
         return out
 
     @classmethod
@@ -354,6 +357,7 @@ class Summary:
             evaluation=Evaluation.from_dict(d), evaluation_note=note or "",
             ensemble=EnsembleResult.from_dict(d["ensemble"]) if isinstance(d.get("ensemble"), dict) else None,
             fit_time_s=_opt(d.get("fit_time_s")), readout=ReadoutReport.from_dict(d),
+            inspect=InspectSummary.from_dict(d.get("inspect")),
         )
 
     def vpt_text(self) -> str:

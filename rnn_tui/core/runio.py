@@ -317,9 +317,45 @@ def load_model(path: Path):
     return model, cfg, np.array(payload["mean"]), np.array(payload["std"])
 
 
+INSPECT_ARRAYS = ("epoch", "spectral_radius", "eigenvalues", "spectrum_of", "grad_norm_by_lag", "grad_decay_per_step",
+                  "grad_lag_ratio", "gate_names", "gate_saturation", "heatmap", "heatmap_units", "heatmap_boundary",
+                  "heatmap_of", "readout_groups", "readout_rms", "readout_dof")
+
+
+@dataclass(frozen=True)
+class InspectRecord:
+    """inspect.npz read back (docs/inspect.md): a row per probe (per epoch), the last probe's heatmap
+    and readout."""
+
+    arrays: dict[str, np.ndarray]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    @property
+    def epochs(self) -> int:
+        return len(self.arrays["epoch"])
+
+
+def read_inspect(folder: Path) -> InspectRecord | None:
+    """A run's inspect.npz (None where the run was not probed: train.inspect off); a UserError naming
+    the file where it is not what rnn-tui writes."""
+    path = Path(folder) / "inspect.npz"
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in INSPECT_ARRAYS}
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{path}: not an inspect.npz rnn-tui writes ({exc})") from None
+    return InspectRecord(arrays)
+
+
 def write_results(out: Path, result) -> None:
     """Everything a finished (or diverged, or cancelled) run leaves, except metrics.jsonl (streamed)."""
     write_summary(out, result.summary)
+    if getattr(result, "inspect", None) is not None:
+        np.savez_compressed(out / "inspect.npz", **result.inspect)
     write_forecast(out, result.forecast)
     if getattr(result, "state", None) is not None:
         save_state(out / "state.pt", result.state)

@@ -36,12 +36,14 @@ from rnn_tui.core.losses import mean_losses, member_losses, units_rmse, window_l
 from rnn_tui.core.member_optim import MemberOptimizer, MemberSchedules
 from rnn_tui.core.members import BestWeights, Member, median, run_status
 from rnn_tui.core.optim import Schedules, lbfgs_polish, make_optimizer
+from rnn_tui.core.probing import Probe, probe_model
 from rnn_tui.core.results import EnsembleResult, Evaluation, Forecast, Summary
 from rnn_tui.core.rollout import display_forecast
 from rnn_tui.core.scoring import scoring
 from rnn_tui.core.steps import (BadStep, ClosedFormFit, ClosedFormRunner, Drained, EagerRunner, GraphRunner, MemberRunner,
                                 MembersGraphRunner, StepRunner)
 from rnn_tui.errors import Stopped, UserError
+from rnn_tui.inside.results import InspectSummary
 from rnn_tui.kernels import cudagraph
 from rnn_tui.models.base import ModelSpec
 from rnn_tui.models.registry import build, stack
@@ -63,6 +65,7 @@ class RunResult:
     history: list[ev.EpochEnd] = field(default_factory=list)  # one event per epoch (metrics.jsonl rows)
     forecast: Forecast | None = None  # the last forecast shown
     state: dict | None = None  # what `--resume` needs to go on (resume.checkpoint), for trained models
+    inspect: dict | None = None  # inspect.npz's arrays (core/probing.py), where the model was probed
 
     @property
     def status(self) -> str:
@@ -134,6 +137,7 @@ class Trainer:
         self.forecast: Forecast | None = None
         self.batched = 0  # calls of the runner's step (K > 1: each is every training member's step)
         self.first_epoch, self.earlier_train_s = 1, 0.0  # a resumed run goes on after its checkpoint
+        self.probe = Probe(self.prep, t.seq_len, cfg.rollout.horizon)
         if resume is not None:
             resume_mod.restore(self, resume)
 
@@ -212,6 +216,8 @@ class Trainer:
         self.t0 = time.perf_counter() - self.earlier_train_s  # training starts now (a resumed run: its time so far counts)
         self.model.train()
         cancelled = self._epochs()
+        if self.history and self.probe.epochs and self.probe.epochs[-1] != self.history[-1].epoch:
+            self._inspect(self.history[-1].epoch, True)  # stopped early or cancelled: the last epoch's probe
         state = resume_mod.checkpoint(self) if self.runner.optimises and self.history else None
         for m in self.members:  # after the checkpoint: a resumed run goes on with the members still training
             if m.training:
@@ -223,7 +229,8 @@ class Trainer:
         evaluation, members_eval, note = self._score(status)
         summary = self._summary(status, message, evaluation, members_eval, note)
         self.emit(ev.Finished(summary))
-        return RunResult(summary, self.cfg, self.model, self.prep, self.history, self.forecast, state)
+        probed = self.probe.arrays() if self.probe.epochs else None
+        return RunResult(summary, self.cfg, self.model, self.prep, self.history, self.forecast, state, probed)
 
     def _epochs(self) -> bool:
         """Train epoch after epoch until every member has stopped; True when cancelled."""
@@ -242,6 +249,7 @@ class Trainer:
             if epoch == self.epochs and self.cfg.train.lbfgs_steps > 0 and self.runner.optimises:
                 losses = self._polish(trained, losses)
             vals = self._record(epoch, trained, losses, time.perf_counter() - e0)
+            self._inspect(epoch, epoch == self.epochs)
             if self.schedules is not None:
                 self.schedules.after_epoch(vals, losses, trained)
             every = self.cfg.rollout.every
@@ -255,6 +263,12 @@ class Trainer:
             if not any(m.training for m in self.members):
                 break
         return False
+
+    def _inspect(self, epoch: int, last: bool) -> None:
+        """Probe the model after `epoch` where train.inspect or the app's Inside view asks and it is due
+        (core/probing.py: the probe's time budget)."""
+        if self.probe.due(epoch, self.train_seconds(), last, self.cfg.train.inspect, self.control.inspect.is_set()):
+            self.emit(ev.InsideReady(epoch, self.probe(probe_model(self), epoch)))
 
     def _epoch(self, epoch: int) -> bool:
         """One pass of every training member over its own fresh order of the windows, batch by batch;
@@ -440,4 +454,5 @@ class Trainer:
             wall_time_s=round(time.perf_counter() - self.wall0, 3), train_time_s=round(self.train_seconds(), 3),
             evaluation=evaluation, evaluation_note=note, ensemble=ensemble, fit_time_s=self._fit_seconds(),
             readout=self.runner.report if isinstance(self.runner, ClosedFormRunner) else None,
+            inspect=InspectSummary.of(self.probe.last),
         )

@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from rnn_tui.models.probe import window_probe
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -72,6 +74,13 @@ class Forecaster(nn.Module):
 
     def check_training_data(self, samples: int) -> None:
         """Raise UserError at set-up when `samples` training samples cannot train this model."""
+
+    def probe(self, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int):
+        """What the Inside view shows of this model (rnn_tui/inside/results.py: Inside), from training
+        windows x (B, L, D) with their next states y (B, D) (the gradient through time) and one true
+        window (1, L, D) followed by a free run of `horizon` steps (the hidden states). The default,
+        for models whose state is their window: the spectrum of the one-step map's Jacobian."""
+        return window_probe(self, window, self.spec.seq_len, self.trainable)
 
     def num_params(self) -> int:
         """Number of learned values: trainable parameters (the ESN counts its fitted readout)."""

@@ -27,6 +27,7 @@ from rnn_tui.systems import system_docs
 from rnn_tui.tui.config_panel import ConfigPanel
 from rnn_tui.core import library
 from rnn_tui.tui.plots import ForecastPlot, LivePlot, LossPlot, PlotGrid
+from rnn_tui.tui.inside_screen import InsideScreen
 from rnn_tui.tui.lessons_screen import LessonsScreen
 from rnn_tui.tui.runs_screen import RunsScreen
 from rnn_tui.tui.screens import HelpScreen, LoadPresetScreen, SavePresetScreen
@@ -79,6 +80,7 @@ class RnnTuiApp(App):
         Binding("m", "maximize_plot", "Maximise"),
         Binding("R", "runs", "Runs", show=False),
         Binding("L", "lessons", "Lessons", show=False),
+        Binding("i", "inside", "Inside", show=False),
         Binding("a", "smooth_loss", "Smooth loss", show=False),
         Binding("y", "loss_scale", "Loss lin/log", show=False),
         Binding("P", "screenshot_svg", "Screenshot", show=False),
@@ -311,6 +313,10 @@ class RnnTuiApp(App):
         if not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen(library.runs_root(self.runs)))
 
+    def action_inside(self) -> None:
+        if not isinstance(self.screen, InsideScreen):
+            self.push_screen(InsideScreen(self.current or self.last_run))
+
     def action_lessons(self, number: int | None = None, quick: bool | None = None) -> None:
         if not isinstance(self.screen, LessonsScreen):
             self.push_screen(LessonsScreen(library.runs_root(self.runs), number, quick))
@@ -423,6 +429,8 @@ class RnnTuiApp(App):
             yield SystemCommand(f"System: {name}", doc, lambda n=name: self.panel.choose_system(n), discover=False)
         yield SystemCommand("Start training", "Train with the configuration on the left", self.action_start)
         yield SystemCommand("Lessons", "The course notes' experiments as guided lessons, each claim measured (L)", self.action_lessons)
+        yield SystemCommand("Inside", "The model from inside: hidden state, gates, recurrent spectrum, gradient through time (i)",
+                            self.action_inside)
         yield SystemCommand("Runs", "The run library: a leaderboard, overlay selected runs, load a run's configuration (R)", self.action_runs)
         yield SystemCommand("Save SVG screenshot", "Save the screen as SVG into the runs folder (P)", self.action_screenshot_svg)
         yield SystemCommand("Export run", "Write a copy of the last run to a new folder under exports/", self.action_export)

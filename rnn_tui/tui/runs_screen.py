@@ -55,6 +55,7 @@ class RunData:
     truth: np.ndarray | None = None  # (steps, components)
     pred: np.ndarray | None = None
     rmse_curve: list[float] = field(default_factory=list)
+    grad_by_lag: list[float] = field(default_factory=list)  # the last probe's ‖∂L/∂h(t−k)‖ by lag (train.inspect)
     problems: list[str] = field(default_factory=list)
 
 
@@ -86,6 +87,12 @@ def read_run_data(row: library.RunRow, colour: str) -> RunData:
         d.rmse_curve = list(summary.evaluation.rmse_curve) if summary.evaluation is not None else []
     except UserError:
         d.problems.append("summary.json")
+    try:
+        record = runio.read_inspect(folder)
+        if record is not None and record.epochs and record["grad_norm_by_lag"].size:
+            d.grad_by_lag = [float(v) for v in record["grad_norm_by_lag"][-1]]
+    except UserError:
+        d.problems.append("inspect.npz")
     return d
 
 
@@ -289,6 +296,27 @@ class StudyPlot(LivePlot):
         _int_ticks(plt.xticks, min(x), max(x) if max(x) > min(x) else min(x) + 1, self.ticks)
 
 
+class GradOverlay(OverlayPlot):
+    """Each probed run's gradient by lag (train.inspect: the last probe), relative to lag 0, log10;
+    shown only where a selected run has one."""
+
+    placeholder = "gradient by lag: runs trained with train.inspect"
+
+    def has_data(self) -> bool:
+        return any(r.grad_by_lag for r in self.runs)
+
+    def draw(self) -> None:
+        plt = self.plt
+        self.title("log10 ‖∂L/∂h(t−k)‖/‖∂L/∂h(t)‖ by lag k (last probe)")
+        plt.xlabel("lag k")
+        for r in self.runs:
+            n = r.grad_by_lag
+            keep = [(k, math.log10(v / n[0])) for k, v in enumerate(n) if n and n[0] > 0 and v > 0 and math.isfinite(v)]
+            if keep:
+                ks, ys = zip(*keep)
+                plt.plot(list(ks), list(ys), color=r.colour, marker="braille", label=r.label)
+
+
 class RunsScreen(Screen):
     """The leaderboard and the overlay of the selected runs."""
 
@@ -330,6 +358,7 @@ class RunsScreen(Screen):
             yield LossOverlay(id="loss-overlay")
             yield ForecastOverlay(id="forecast-overlay")
             yield HorizonOverlay(id="horizon-overlay")
+            yield GradOverlay(id="grad-overlay")
             yield StudyPlot(id="study-plot")
         yield Footer()
 
@@ -339,6 +368,7 @@ class RunsScreen(Screen):
         for name, label in COLUMNS:
             table.add_column(label, key=name)
         self.query_one(StudyPlot).display = False
+        self.query_one(GradOverlay).display = False
         self.action_rescan()
         self.set_interval(LIVE_EVERY_S, self._live_tick)
 
@@ -477,6 +507,8 @@ class RunsScreen(Screen):
                 run.problems = []  # said once
         for plot in self.query(OverlayPlot):
             plot.set_runs(runs)
+        grad = self.query_one(GradOverlay)
+        grad.display = grad.has_data() and not self.query_one(StudyPlot).display
 
     def action_component(self) -> None:
         name = self.query_one(ForecastOverlay).next_component()

@@ -45,6 +45,7 @@ class RunLog:
         self.progress: list[ev.Progress] = []  # Progress events not yet read (a few a second at most)
         self.summary: Summary | None = None  # once the run has ended
         self.error = ""  # why the run failed (a UserError's message, or a crash report's line)
+        self.inside: ev.InsideReady | None = None  # the newest probe (the Inside view reads it: latest_inside)
         # what `news` has handed out already
         self._epochs_read, self._started_read, self._forecast_read, self._end_read = 0, None, None, False
 
@@ -62,12 +63,19 @@ class RunLog:
                 self.started = event
             elif isinstance(event, ev.Progress):
                 self.progress.append(event)
+            elif isinstance(event, ev.InsideReady):
+                self.inside = event
 
     def end(self, summary: Summary | None = None, error: str = "") -> None:
         with self._lock:
             self.summary, self.error = summary, error
 
     # -- read by the app ----------------------------------------------------------------------------
+
+    def latest_inside(self) -> ev.InsideReady | None:
+        """The newest probe of the model (the Inside view polls it while shown)."""
+        with self._lock:
+            return self.inside
 
     def epochs_since(self, n: int) -> list:
         """EpochEnd events after the first n."""
@@ -124,6 +132,18 @@ class Run:
             self.log.end(error=str(crashed(exc, self.cfg)))
         finally:
             self.done.set()
+
+    def probe_now(self) -> ev.InsideReady | None:
+        """A probe of the ended run's model (for the Inside view opened after a run that was not probed);
+        None where there is no model, or it is an ensemble (probed only while it trains)."""
+        from rnn_tui.core.probing import Probe  # torch: the run has imported it already
+
+        result = self.result
+        if result is None or result.model is None or result.prep is None or result.model.k != 1:
+            return None
+        cfg = result.config
+        epoch = result.summary.epochs_run
+        return ev.InsideReady(epoch, Probe(result.prep, cfg.train.seq_len, cfg.rollout.horizon)(result.model, epoch))
 
     def export(self, root: str | Path = "exports"):
         """Write the ended run as headless mode does (config.toml, metrics.jsonl, summary.json,

@@ -16,6 +16,7 @@ from torch import nn
 
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
 from rnn_tui.models.convlstm import ConvLSTMConfig
+from rnn_tui.models.convlstm import probe as inside_probe
 
 
 class ConvLSTMCell1d(nn.Module):
@@ -80,3 +81,7 @@ class ConvLSTM(Forecaster):
     def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         state = self.cell(y.unsqueeze(1), state)
         return with_residual(self._decode(state[0]), y, self.residual), state
+
+    def probe(self, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int):
+        """Forecaster.probe: the hidden channels at one site, the gates and the gradient by lag (models/convlstm/probe.py)."""
+        return inside_probe.probe(self, x, y, window, horizon)

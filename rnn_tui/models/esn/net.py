@@ -21,6 +21,7 @@ import torch
 from rnn_tui.errors import STOP_EVERY, Stopped, UserError, check_stop
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
 from rnn_tui.models.esn import ESNConfig
+from rnn_tui.models.esn import probe as inside_probe
 from rnn_tui.models.readout import RidgePath, as_work, row_blocks
 from rnn_tui.work import Work
 
@@ -217,6 +218,10 @@ class ESN(Forecaster):
 
     def num_params(self) -> int:
         return self.readout_w.numel() + self.readout_b.numel()
+
+    def probe(self, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int):
+        """Forecaster.probe: the reservoir's Inside (models/esn/probe.py)."""
+        return inside_probe.probe(self, window, horizon)
 
     # -- closed-form readout -------------------------------------------------------------------
 

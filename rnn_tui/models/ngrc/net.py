@@ -22,6 +22,7 @@ import torch
 from rnn_tui.errors import Stopped, UserError
 from rnn_tui.models.base import Forecaster, ModelSpec
 from rnn_tui.models.ngrc import NGRCConfig
+from rnn_tui.models.ngrc import probe as inside_probe
 from rnn_tui.models.readout import RidgePath, as_work, row_blocks
 
 
@@ -99,6 +100,10 @@ class NGRC(Forecaster):
 
     def num_params(self) -> int:
         return self.readout_w.numel()
+
+    def probe(self, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int):
+        """Forecaster.probe: the one-step map's spectrum and the readout by feature group (models/ngrc/probe.py)."""
+        return inside_probe.probe(self, window)
 
     # -- closed-form readout -------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ import torch
 from rnn_tui.errors import Stopped, UserError
 from rnn_tui.models import registry
 from rnn_tui.models.base import Forecaster, ModelSpec
+from rnn_tui.models.ngrc import probe as ngrc_probe
 from rnn_tui.models.ngrc_local import LocalNGRCConfig
+from rnn_tui.models.probe import readout_groups, window_probe
 from rnn_tui.models.readout import MIN_BLOCK_ROWS, RidgePath, as_work
 
 
@@ -69,6 +71,11 @@ class LocalNGRC(Forecaster):
 
     def num_params(self) -> int:
         return self.readout_w.numel()
+
+    def probe(self, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int):
+        """Forecaster.probe: the one-step map's spectrum and the shared readout by feature group of a site's stencil."""
+        groups = ngrc_probe.groups(self.phi, 2 * self.radius + 1)
+        return window_probe(self, window, self.span, trained=False, readout=readout_groups(self.readout_w, groups, self.path, self.ridge))
 
     def check_training_data(self, samples: int) -> None:
         if samples <= self.span:

@@ -38,6 +38,10 @@ class RNNConfig(RecurrentConfig):
     shown: ClassVar[tuple[str, ...]] = ("hidden_size", "num_layers", "activation")
     arch: Literal["rnn"] = Field("rnn", description=ARCH_DESCRIPTION)
     activation: Literal["tanh", "relu", "sigmoid"] = Field("tanh", description="nonlinearity of the recurrent cell")
+    # notes 002: the gradient at lag k goes as the k-th power of W_hh, so its spectral radius at the
+    # start decides whether it vanishes (< 1) or explodes (> 1) before training has a say.
+    init_radius: Float = Field(0.0, ge=0, le=100, description="rescale each W_hh at initialisation to this spectral radius "
+                               "(notes 002); 0 = torch's default initialisation")
 
 
 class LSTMConfig(RecurrentConfig):

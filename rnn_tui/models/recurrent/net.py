@@ -19,6 +19,7 @@ from rnn_tui.kernels import fused_rnn, np_carry
 from rnn_tui.models.base import Forecaster, ModelSpec, with_residual
 from rnn_tui.models.heads import output_head
 from rnn_tui.models.recurrent import DenseGRUConfig, RecurrentConfig, RNNConfig
+from rnn_tui.models.recurrent import probe as inside_probe
 
 KINDS = ("rnn", "lstm", "gru", "dense_gru", "irnn")
 
@@ -111,6 +112,8 @@ class RecurrentForecaster(Forecaster):
                 self.core = ElmanRNN(core_in, hidden, layers, dropout=dropout, activation=torch.sigmoid)
             else:
                 raise ValueError(f"rnn activation must be tanh, relu or sigmoid, got {act!r}")
+            if cfg.init_radius > 0:
+                self._rescale_radius(cfg.init_radius)
 
         self.is_lstm = kind == "lstm"
         if cfg.learn_h0:
@@ -128,6 +131,15 @@ class RecurrentForecaster(Forecaster):
                 getattr(self.core, f"bias_hh_l{k}").zero_()
                 getattr(self.core, f"weight_ih_l{k}").normal_(0.0, IRNN_INPUT_STD)
                 getattr(self.core, f"bias_ih_l{k}").zero_()
+
+    def _rescale_radius(self, radius: float) -> None:
+        """Each layer's W_hh times radius / its spectral radius (model.init_radius)."""
+        with torch.no_grad():
+            for k in range(self.core.num_layers):
+                w = getattr(self.core, f"weight_hh_l{k}")
+                rho = float(torch.linalg.eigvals(w.double()).abs().max())
+                if rho > 0:
+                    w.mul_(radius / rho)
 
     def initial_state(self, batch: int) -> Any:
         """The hidden state before the first input: zeros (None) or the learned h0 (and c0)."""
@@ -174,6 +186,10 @@ class RecurrentForecaster(Forecaster):
             new.append(s)
             h = s[0] if self.is_lstm else s
         return with_residual(self.head(h), y, self.residual), _PerLayer(new)
+
+    def probe(self, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int):
+        """Forecaster.probe: the recurrent layers' Inside (models/recurrent/probe.py)."""
+        return inside_probe.probe(self, x, y, window, horizon)
 
     def carry_run(self, x: torch.Tensor, horizon: int, stop=None) -> torch.Tensor | None:
         """The carried-state free run as one tight loop (weights fetched once, fused cells, no
@@ -244,3 +260,4 @@ def _cell_for(core: nn.Module):
     if isinstance(core, nn.RNN):
         return torch.rnn_tanh_cell if core.nonlinearity == "tanh" else torch.rnn_relu_cell
     return None
+

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from rnn_tui.models.base import Forecaster, ModelSpec
+from rnn_tui.models.probe import window_probe
 from rnn_tui.models.rk4 import RK4Config
 
 
@@ -67,3 +68,7 @@ class RK4Net(Forecaster):
 
     def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         return self.integrate(y), y
+
+    def probe(self, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int):
+        """Forecaster.probe: the spectrum of the learned step's Jacobian at the last state (its state is one state)."""
+        return window_probe(self, window, 1)

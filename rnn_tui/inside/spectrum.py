@@ -1,0 +1,23 @@
+"""Eigenvalues and spectral radius of a square matrix (notes 002: the gradient at lag k goes as the
+k-th power of the recurrent matrix, so its largest |eigenvalue| decides vanishing or exploding)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnn_tui.inside.results import Spectrum
+
+
+def spectrum(matrix, of: str) -> Spectrum:
+    """The eigenvalues (numpy, float64) of a square matrix (a numpy array or a torch tensor)."""
+    a = _array(matrix)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"a spectrum needs a square matrix, got shape {a.shape}")
+    eig = np.linalg.eigvals(a) if a.size else np.zeros(0, complex)
+    return Spectrum(eig.astype(complex), float(np.abs(eig).max()) if eig.size else 0.0, of)
+
+
+def _array(matrix) -> np.ndarray:
+    if hasattr(matrix, "detach"):  # a torch tensor (torch is not imported here)
+        matrix = matrix.detach().to("cpu").double().numpy()
+    return np.asarray(matrix, dtype=np.float64)
