@@ -62,7 +62,7 @@ def test_open_run_reads_the_cli_folder(lorenz_run):
     assert [r.epoch for r in run.metrics] == [1, 2]
     f = run.forecast
     assert f.names == ("x", "y", "z") and f.t.shape == (100,) and f.truth.shape == f.prediction.shape == (100, 3)
-    t, x = rnn_tui.systems.trajectory("lorenz63", 1500)
+    t, x = rnn_tui.systems.trajectory("lorenz63", 1000)
     i = int(np.searchsorted(t, f.t[0]))
     assert np.array_equal(f.truth, x[i : i + 100])  # the kept truth is the system's trajectory
 
