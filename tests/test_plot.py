@@ -93,6 +93,7 @@ def test_several_runs_overlay_in_one_figure(lorenz_run, field_run, tmp_path):
     (["RUN", "--out", "OUT/no/such/f.png"], "no such folder"),
     (["RUN", "--out", "OUT/fig.xyz"], "matplotlib cannot write a .xyz"),
     (["RUN", "--out", "OUT/adir.png"], "cannot write it"),
+    (["RUN", "--dpi", "5"], "--dpi must be in [20, 1200]"),
 ])
 def test_bad_input_is_one_line_exit_2(args, words, lorenz_run, tmp_path, capsys):
     (tmp_path / "adir.png").mkdir()  # a folder where the file should go

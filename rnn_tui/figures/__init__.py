@@ -76,12 +76,12 @@ def make(runs: Sequence[Run], what: str = "forecast"):
         return getattr(module, what)(list(runs))
 
 
-def save(fig, path: str | Path) -> Path:
-    """Write `fig` to `path` (its type by the suffix: .png, .pdf, .svg, ...), atomically; a file that
-    cannot be written is a one-line UserError."""
+def save(fig, path: str | Path, dpi: int = 200) -> Path:
+    """Write `fig` to `path` (its type by the suffix: .png, .pdf, .svg, ...; `dpi` for images),
+    atomically; a file that cannot be written is a one-line UserError."""
     path = check_out(path)
     try:
-        atomic_write(path, lambda fh: fig.savefig(fh, format=path.suffix.lower().lstrip("."), dpi=200, bbox_inches="tight"), mode="wb")
+        atomic_write(path, lambda fh: fig.savefig(fh, format=path.suffix.lower().lstrip("."), dpi=dpi, bbox_inches="tight"), mode="wb")
     except OSError as exc:
         raise UserError(f"--out {path}: cannot write it: {exc.strerror or exc}") from None
     return path

@@ -8,7 +8,7 @@ import numpy as np
 
 from rnn_tui.api import Run
 from rnn_tui.errors import UserError
-from rnn_tui.figures.style import TRUTH, LeadTime, colour, field_of, figure, label, lead_times, mark_vpt, padded, phase_pair, same_truth
+from rnn_tui.figures.style import TRUTH, TRUTH_LINE, LeadTime, colour, field_of, figure, label, lead_times, mark_vpt, padded, phase_pair, same_truth
 
 MAX_PANELS = 4  # components drawn one panel each; a field shows three sites
 
@@ -28,7 +28,7 @@ def forecast(runs: list[Run]):
     comps = _components(base)
     fig, axes = figure(len(comps))
     for ax, c in zip(axes, comps):
-        ax.plot(lead_times(base) * lead.scale, f.truth[:, c], color=TRUTH, label=f"truth ({base.config.system.name})")
+        ax.plot(lead_times(base) * lead.scale, f.truth[:, c], **TRUTH_LINE, label=f"truth ({base.config.system.name})")
         for i, run in enumerate(runs):
             ax.plot(lead_times(run) * lead.scale, run.forecast.prediction[:, c], color=colour(i), label=label(run))
         for i, run in enumerate(runs):
@@ -47,7 +47,7 @@ def phase(runs: list[Run]):
     i, j = phase_pair(base)
     f = base.forecast
     fig, (ax,) = figure(1, height=4.0, width=5.6)
-    ax.plot(f.truth[:, i], f.truth[:, j], color=TRUTH, label=f"truth ({base.config.system.name})")
+    ax.plot(f.truth[:, i], f.truth[:, j], **TRUTH_LINE, label=f"truth ({base.config.system.name})")
     for k, run in enumerate(runs):
         ax.plot(run.forecast.prediction[:, i], run.forecast.prediction[:, j], color=colour(k), label=label(run))
     ax.plot([f.truth[0, i]], [f.truth[0, j]], "o", color=TRUTH, markersize=4, label="first forecast state")

@@ -21,6 +21,7 @@ RC = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize
       "image.cmap": "RdBu_r", "figure.dpi": 100}
 WIDTH = 6.4  # inches: a page's text width; a single column takes it at half size
 TRUTH = "black"
+TRUTH_LINE = {"color": TRUTH, "linewidth": 2.2, "zorder": 1}  # a wide band under the models' thin lines: both stay visible
 
 
 @contextmanager
