@@ -138,3 +138,23 @@ def test_ctrl_c_stops_the_run_cleanly(tmp_path):
 def test_train_refuses_a_taken_folder_before_any_work(lorenz_run):
     with pytest.raises(UserError, match="not empty"):
         rnn_tui.train("sine_rnn", out=lorenz_run)
+
+
+@pytest.mark.parametrize("module", ["rnn_tui.api.training", "rnn_tui.api.run", "rnn_tui.systems"])
+def test_the_docstring_examples_run(module):
+    """The examples that need no run folder run as written (the others are marked to skip)."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+def test_every_public_name_has_a_docstring_with_an_example():
+    for name in ("load_config", "train", "open_run", "runs", "Run"):
+        assert ">>> " in getattr(rnn_tui, name).__doc__, name
+    assert ">>> " in rnn_tui.systems.trajectory.__doc__
+    for prop in ("config", "summary", "metrics", "forecast", "model", "start_window", "forecast_from"):
+        attr = getattr(rnn_tui.Run, prop)
+        doc = (attr.func if hasattr(attr, "func") else attr.fget if isinstance(attr, property) else attr).__doc__
+        assert ">>> " in doc, prop

@@ -110,7 +110,11 @@ class Run:
     def start_window(self) -> np.ndarray:
         """(seq_len, D) the true states just before the kept forecast starts (the last window of the
         training split), in data units: `forecast_from(run.start_window, H)` repeats the kept
-        forecast."""
+        forecast.
+
+        >>> run.start_window.shape   # doctest: +SKIP
+        (20, 3)
+        """
         from rnn_tui.core.data import make_trajectory, split_sizes  # torch: core.data holds tensors
 
         cfg = self.config
@@ -124,8 +128,7 @@ class Run:
         in data units. An ensemble's forecast is its members' mean (those that did not diverge), as
         the run's own forecast is.
 
-        >>> x = run.forecast_from(run.start_window, 200)   # doctest: +SKIP
-        >>> x.shape
+        >>> run.forecast_from(run.start_window, 200).shape   # doctest: +SKIP
         (200, 3)
         """
         import torch  # only when a forecast is asked for
