@@ -14,7 +14,7 @@ from rnn_tui.commands.options import add_run_options
 from rnn_tui.errors import UserError
 
 # Sub-command modules under rnn_tui.commands, imported only when their parser is built.
-COMMANDS = ("data", "train", "runs", "inspect", "presets", "lessons", "bench", "sweep", "serve")
+COMMANDS = ("data", "train", "runs", "inspect", "plot", "presets", "lessons", "bench", "sweep", "serve")
 
 
 class Parser(argparse.ArgumentParser):

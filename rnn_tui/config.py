@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -385,9 +386,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     if "=" not in item:
         raise UserError(f"--set needs KEY=VALUE, got {item!r}")
     key, raw = item.split("=", 1)
-    path = [p for p in key.strip().split(".")]
-    if len(path) < 2 or any(not p for p in path):
-        raise UserError(f"--set key must be dotted like train.lr, got {key.strip()!r}")
+    path = dotted_key(key)
     raw = raw.strip()
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
@@ -396,11 +395,24 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return path, value
 
 
-def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Return a copy of nested `data` with each KEY=VALUE applied (unknown keys are caught later)."""
+def dotted_key(key: str, what: str = "--set") -> list[str]:
+    """'train.lr' -> ['train', 'lr']; a UserError for a key that is not dotted."""
+    path = str(key).strip().split(".")
+    if len(path) < 2 or any(not p for p in path):
+        raise UserError(f"{what} key must be dotted like train.lr, got {str(key).strip()!r}")
+    return path
+
+
+def apply_overrides(data: dict, overrides: list[str] | Mapping[str, Any]) -> dict:
+    """Return a copy of nested `data` with each KEY=VALUE applied (unknown keys are caught later).
+    `overrides` is a list of 'KEY=VALUE' strings (--set, values read as TOML) or a mapping of dotted
+    keys to values (the Python API's `overrides`)."""
+    if isinstance(overrides, Mapping):
+        pairs = [(dotted_key(k, "overrides"), v) for k, v in overrides.items()]
+    else:
+        pairs = [parse_override(item) for item in overrides]
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
-    for item in overrides:
-        path, value = parse_override(item)
+    for path, value in pairs:
         node = out
         for part in path[:-1]:
             child = node.get(part)
@@ -474,10 +486,11 @@ def save_preset(cfg: Config, name: str, description: str = "") -> Path:
     return path
 
 
-def load(preset: str | None = None, config: str | Path | None = None, overrides: list[str] | None = None,
+def load(preset: str | None = None, config: str | Path | None = None, overrides: list[str] | Mapping[str, Any] | None = None,
          strict: bool = True) -> Config:
-    """Resolve a run configuration from a preset or a file (or the defaults), then overrides.
-    strict=False reads a run's own config.toml (see from_dict)."""
+    """Resolve a run configuration from a preset or a file (or the defaults), then overrides (--set
+    strings, or a mapping of dotted keys to values). strict=False reads a run's own config.toml (see
+    from_dict)."""
     if preset is not None:
         path = preset_path(preset)
         data, source = read_toml(path), str(path)
@@ -487,7 +500,7 @@ def load(preset: str | None = None, config: str | Path | None = None, overrides:
         data, source = {}, "defaults"
     if overrides:
         data = apply_overrides(data, overrides)
-        source = f"{source} with --set"
+        source = f"{source} with {'overrides' if isinstance(overrides, Mapping) else '--set'}"
     return from_dict(data, source, strict)
 
 

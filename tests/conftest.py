@@ -121,3 +121,37 @@ def serve(tmp_path):
     for server in started:
         server.stop()
         server.log.close()
+
+
+# -- tiny runs written once by `rnn-tui train` (tests/test_api.py, tests/test_plot.py) -------------
+
+# A chaotic system (VPT in Lyapunov times) at a size that trains in about a second on one thread.
+TINY_LORENZ = {"train.epochs": 2, "model.hidden_size": 8, "system.steps": 1000, "rollout.horizon": 100, "train.threads": 1,
+               "train.batch_size": 64}
+# A field (a Hovmöller diagram; 12 sites, away from the exponent measured at 40), fitted in closed form.
+TINY_FIELD = {"system.steps": 800, "system.params.n": 12, "model.hidden_size": 60, "train.seq_len": 30, "model.washout": 20, "rollout.horizon": 80,
+              "train.threads": 1}
+
+
+def cli_run(folder: Path, preset: str, overrides: dict, cache: Path) -> Path:
+    """`rnn-tui train --preset PRESET --set K=V ... --out FOLDER` in this process; the folder."""
+    from rnn_tui.cli import main
+
+    sets = [a for k, v in overrides.items() for a in ("--set", f"{k}={v}")]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNN_TUI_HOME", str(folder.parent / "home"))
+        mp.setenv("RNN_TUI_CACHE", str(cache))
+        assert main(["train", "--preset", preset, *sets, "--out", str(folder), "--quiet"]) == 0
+    return folder
+
+
+@pytest.fixture(scope="session")
+def lorenz_run(tmp_path_factory, _trajectory_cache) -> Path:
+    """A lorenz63_lstm run folder written by the CLI (TINY_LORENZ)."""
+    return cli_run(tmp_path_factory.mktemp("cli") / "lorenz", "lorenz63_lstm", TINY_LORENZ, _trajectory_cache)
+
+
+@pytest.fixture(scope="session")
+def field_run(tmp_path_factory, _trajectory_cache) -> Path:
+    """A lorenz96_esn run folder written by the CLI (TINY_FIELD)."""
+    return cli_run(tmp_path_factory.mktemp("cli") / "field", "lorenz96_esn", TINY_FIELD, _trajectory_cache)

@@ -304,6 +304,9 @@ async def test_export_writes_the_headless_files(tmp_path, monkeypatch):
         assert {p.name for p in folder.iterdir()} >= {"config.toml", "metrics.jsonl", "summary.json", "rollout.csv", "model.pt"}
         assert len((folder / "metrics.jsonl").read_text().splitlines()) == 3
         assert C.load(config=folder / "config.toml") == app.current.cfg
+    # matplotlib is installed for the tests (the extra rnn-tui[plot]): e also draws the figures
+    assert {"forecast.png", "losses.png", "rmse.png"} <= {p.name for p in out.iterdir()}
+    assert not list(kept.glob("*.png")) and any("with 3 figures" in n for n in app.notes)
     from rnn_tui.core import library
 
     (row,) = library.scan(tmp_path / "runs")

@@ -47,3 +47,16 @@ def test_help_does_not_import_torch_or_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "usage: rnn-tui" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "LOADED"
+
+
+def test_the_public_api_imports_neither_torch_nor_screens_nor_matplotlib():
+    """`import rnn_tui` and a configuration from it stay light: torch comes with training or a model,
+    matplotlib with a figure."""
+    heavy = ["torch", "textual", "matplotlib", "plotext"]
+    assert _loaded_after("rnn_tui", heavy + ["rnn_tui.api"]) == []
+    code = ("import sys, rnn_tui\n"
+            "cfg = rnn_tui.load_config('lorenz63_lstm', overrides={'train.epochs': 2})\n"
+            "assert cfg.train.epochs == 2 and callable(rnn_tui.train) and rnn_tui.Run.__name__ == 'Run'\n"
+            f"print(' '.join(n for n in {heavy!r} if n in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == []

@@ -3,7 +3,6 @@ reports progress on stderr. Exit codes: 0 finished, 3 diverged, 2 bad input, 130
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 
@@ -27,18 +26,6 @@ def register(sub) -> None:
                    "(weights, optimiser, schedule and random state as it ended; metrics appended)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
-
-
-def _stop_then_interrupt(control):
-    """Ctrl-C asks the run to stop at its next step (the run still writes its files); a second
-    Ctrl-C interrupts at once (exit 130), whatever the run is doing."""
-
-    def handler(signum, frame) -> None:
-        if control.stop.is_set():
-            raise KeyboardInterrupt
-        control.request_stop()
-
-    return handler
 
 
 def run(args) -> int:
@@ -103,7 +90,7 @@ def _flat(d: dict, prefix: str = "") -> dict:
 def execute(args, cfg, folder, source: str, state: dict | None = None) -> int:
     """Train `cfg` into `folder` with progress on stderr; the exit code of the run's status."""
     from rnn_tui.commands import progress as prog
-    from rnn_tui.core.control import Control
+    from rnn_tui.core.control import Control, stop_on_interrupt
     from rnn_tui.core.runfolder import train_into
     from rnn_tui.crash import crashed
 
@@ -112,16 +99,15 @@ def execute(args, cfg, folder, source: str, state: dict | None = None) -> int:
     control = Control()
     header = (f"Resolved configuration of this run ({source}).\nRepeat it with: rnn-tui train --config {out_path / 'config.toml'}"
               f"\nGo on with: rnn-tui train --resume {out_path} --set train.epochs=N")
-    previous = signal.signal(signal.SIGINT, _stop_then_interrupt(control))
     try:
-        result = train_into(folder, cfg, header, progress, control, state)
+        with stop_on_interrupt(control):  # Ctrl-C: stop at the next step, files written; twice: exit 130
+            result = train_into(folder, cfg, header, progress, control, state)
     except (UserError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug: the full story goes to a crash report, one line to the user
         raise crashed(exc, cfg, out_path if folder.metrics is not None else None) from None
     finally:
         progress.close()
-        signal.signal(signal.SIGINT, previous)
     if not getattr(args, "quiet", False):
         print(f"run written to {out_path}", file=sys.stderr)
     return EXIT[result.status]

@@ -4,7 +4,10 @@ thread (the app, a signal handler) sets them; the trainer reads them before ever
 from __future__ import annotations
 
 import math
+import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rnn_tui.errors import UserError
 
@@ -54,3 +57,25 @@ class Control:
                 self.stop.wait(0.02)
         finally:
             self.holding.clear()
+
+
+@contextmanager
+def stop_on_interrupt(control: Control) -> Iterator[None]:
+    """While inside: a first Ctrl-C (SIGINT) asks the run to stop at its next step (the run still
+    ends and writes its files, as cancelled); a second one raises KeyboardInterrupt at once, whatever
+    the run is doing. `rnn-tui train` and `rnn_tui.train` (in a notebook, the kernel's interrupt)
+    both use it. Outside the main thread, where no handler can be set, it changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame) -> None:
+        if control.stop.is_set():
+            raise KeyboardInterrupt
+        control.request_stop()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

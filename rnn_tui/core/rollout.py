@@ -57,6 +57,12 @@ def free_run(model, windows: torch.Tensor, horizon: int, mode: str = "auto", sto
         model.train(was_training)
 
 
+def member_runs(model, windows: torch.Tensor, horizon: int, mode: str = "auto", stop=None) -> torch.Tensor:
+    """windows (B, L, D), normalised -> (K, B, horizon, D): each member's free run from every window
+    (one model: K = 1). The shown forecast and `rnn_tui.Run.forecast_from` both go through here."""
+    return model.split_members(free_run(model, model.tile(windows), horizon, mode, stop))
+
+
 def mean_of(values: np.ndarray, use: np.ndarray | None) -> np.ndarray:
     """Mean over the members in `use` (K,) of values (K, ...); over all members where `use` is None or
     selects none (an ensemble's forecast is its members' mean; one model's is its own)."""
@@ -76,7 +82,7 @@ def display_forecast(model, prep: Prepared, horizon: int, mode: str = "auto", ep
     T = prep.clean.shape[0]
     H = max(1, min(horizon, T - start))
     window = prep.clean[start - L : start].unsqueeze(0)  # (1, L, D)
-    runs = model.split_members(free_run(model, model.tile(window), H, mode))[:, 0]  # (K, H, D)
+    runs = member_runs(model, window, H, mode)[:, 0]  # (K, H, D)
     starts = torch.arange(start - L, start - L + H, device=prep.clean.device)
     easy = _members_one_step(model, prep.clean, starts, L)  # (K, H, D)
     members = prep.denormalise(runs.double().cpu().numpy())

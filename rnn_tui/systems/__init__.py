@@ -55,3 +55,21 @@ def system_names() -> list[str]:
 
 
 __all__ = ["SystemParams", "System", "Trajectory", "SYSTEMS", "get_system", "system_names", "system_docs"]
+
+
+def trajectory(name: str, steps: int | None = None, *, dt: float | None = None, seed: int = 0, **params):
+    """The true trajectory of system `name` as arrays `(t, x)`: (T,) times and (T, D) states, float64,
+    from the trajectory cache when it holds it (the same arrays a run trains on). `steps` and `dt`
+    default to the system's own; `params` are its parameters (see `rnn-tui data --list`); a bad name,
+    parameter or value is a one-line UserError.
+
+    >>> from rnn_tui.systems import trajectory
+    >>> t, x = trajectory("lorenz63", steps=500, rho=28.0)
+    >>> x.shape
+    (500, 3)
+    """
+    traj = get_system(name).trajectory(params, steps, dt, seed)
+    return traj.t, traj.values
+
+
+__all__ += ["trajectory"]

@@ -396,12 +396,16 @@ class RnnTuiApp(App):
 
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, run: Run) -> None:
+        from rnn_tui import figures  # matplotlib (the extra rnn-tui[plot]) only if installed, and only now
+
         try:
             out = run.export()
+            drawn = figures.write_all(out) if figures.available() else []  # forecast.png, losses.png, ... beside the files
         except (UserError, OSError) as exc:
             self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
             return
-        self.call_from_thread(self.notify, f"run exported to {out}", title="exported")
+        also = f" with {len(drawn)} figures" if drawn else ""
+        self.call_from_thread(self.notify, f"run exported to {out}{also}", title="exported")
 
     async def action_quit(self) -> None:
         """Stop a running training first (within one step), then leave."""
