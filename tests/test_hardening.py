@@ -82,15 +82,29 @@ def test_the_memory_estimate_passes_every_preset_and_says_what_weighs():
     assert big.largest == "fit"  # the reservoir states of the whole training series
 
 
+# The child reads its own peak (VmHWM, per address space, so reset by exec) as it exits. ru_maxrss is
+# not: Linux keeps the larger of the old and new image's peaks across exec, and the old image of a
+# forked child is this test process (hundreds of MB late in a full run).
+PEAK = """import atexit, os, runpy, sys
+def peak():
+    kib = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    open(os.environ["RNN_TUI_PEAK_FILE"], "w").write(str(kib))
+atexit.register(peak)
+sys.argv = ["rnn-tui", *sys.argv[1:]]
+runpy.run_module("rnn_tui", run_name="__main__")
+"""
+
+
 def rnn_tui_rss(*args) -> tuple[int, str, int]:
-    """`rnn-tui ARGS` in a child: (exit code, stderr, the child's own peak resident memory in KiB).
-    os.wait4 gives that child's usage alone (RUSAGE_CHILDREN only grows, whatever ran before)."""
-    proc = subprocess.Popen([*CLI, *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    err = proc.stderr.read()
-    proc.stderr.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-    return proc.returncode, err, usage.ru_maxrss
+    """`rnn-tui ARGS` in a child: (exit code, stderr, the child's own peak resident memory in KiB)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = os.path.join(tmp, "peak")
+        proc = subprocess.run([sys.executable, "-c", PEAK, *map(str, args)], capture_output=True, text=True,
+                              env={**os.environ, "RNN_TUI_PEAK_FILE": peak_file})
+        rss = int(open(peak_file).read()) if os.path.exists(peak_file) else -1
+    return proc.returncode, proc.stderr, rss
 
 
 def test_absurd_sizes_fail_at_once_with_little_memory_headless_and_in_the_data_command(tmp_path):

@@ -5,7 +5,6 @@ claim holds, 1 when it does not, 130 when stopped."""
 
 from __future__ import annotations
 
-import signal
 import sys
 
 from rnn_tui.errors import UserError
@@ -78,8 +77,7 @@ def run(args) -> int:
 def run_headless(lesson, quick: bool, runs, quiet: bool) -> int:
     """Each run's progress on stderr (as `rnn-tui train` shows it), then the claim on stdout."""
     from rnn_tui.commands import progress as prog
-    from rnn_tui.commands.train import _stop_then_interrupt
-    from rnn_tui.core.control import Control
+    from rnn_tui.core.control import Control, stop_on_interrupt
     from rnn_tui.lessons import runner
 
     control = Control()
@@ -93,12 +91,11 @@ def run_headless(lesson, quick: bool, runs, quiet: bool) -> int:
         else:
             bar(e)
 
-    previous = signal.signal(signal.SIGINT, _stop_then_interrupt(control))
     try:
-        out = runner.run(lesson, quick, runs, on_event, control)
+        with stop_on_interrupt(control):  # a first Ctrl-C stops the lesson's run, a second at once
+            out = runner.run(lesson, quick, runs, on_event, control)
     finally:
         bar.close()
-        signal.signal(signal.SIGINT, previous)
     size = " (quick)" if quick else ""
     print(f"lesson {lesson.number}{size}: {lesson.title}, {len(out.summaries)} run{'s' * (len(out.summaries) != 1)} in {out.seconds:.1f} s")
     if out.verdict is None:
