@@ -29,11 +29,15 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+CLIMATE = ("lam1", "d_stsp", "d_h", "fate")  # the long run's columns ([climate])
+
+
 def table(rows, columns=None) -> str:
     from rnn_tui.core.library import COLUMNS, cell
 
-    if columns is None:  # the sweep columns only where some run is a trial
-        columns = COLUMNS if any(r.study for r in rows) else tuple(c for c in COLUMNS if c[0] not in ("study", "trial"))
+    if columns is None:  # the sweep columns only where some run is a trial; the climate's where some run has one
+        hidden = (() if any(r.study for r in rows) else ("study", "trial")) + (() if any(r.fate for r in rows) else CLIMATE)
+        columns = tuple(c for c in COLUMNS if c[0] not in hidden)
     cells = [[label for _, label in columns]] + [[cell(r, name) for name, _ in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)

@@ -18,8 +18,10 @@ from rnn_tui.core import runio
 from rnn_tui.core.results import Summary
 from rnn_tui.errors import UserError, closest
 
-SORT_KEYS = ("when", "id", "system", "arch", "status", "trial", "epochs", "train_s", "best_val", "rmse_1", "rmse_4", "rmse_8", "vpt")
-LOWER_IS_BETTER = {"train_s": True, "best_val": True, "rmse_1": True, "rmse_4": True, "rmse_8": True, "vpt": False}
+SORT_KEYS = ("when", "id", "system", "arch", "status", "trial", "epochs", "train_s", "best_val", "rmse_1", "rmse_4", "rmse_8", "vpt",
+             "lam1", "d_stsp", "d_h", "fate")
+LOWER_IS_BETTER = {"train_s": True, "best_val": True, "rmse_1": True, "rmse_4": True, "rmse_8": True, "vpt": False,
+                   "d_stsp": True, "d_h": True}
 
 
 def runs_root(given: str | None = None) -> Path:
@@ -47,6 +49,10 @@ class RunRow:
     vpt: float | None = None  # median valid prediction time
     vpt_units: str = ""
     vpt_bound: bool = False  # horizon-limited: the median VPT is a lower bound ("≥")
+    lam1: float | None = None  # [climate]: the model's own largest Lyapunov exponent (per time unit)
+    d_stsp: float | None = None  # [climate]: KL divergence of the long run's state-space density from the truth's
+    d_h: float | None = None  # [climate]: Hellinger distance of the long run's power spectra from the truth's
+    fate: str = ""  # [climate]: bounded, blew_up, fixed_point or periodic
     reason: str = ""  # why a folder is unreadable
     seed: int | None = None
     study: str = ""  # the sweep study this run is a trial of (sweep.json), if any
@@ -97,6 +103,9 @@ def _fill(row: RunRow, s: Summary) -> None:
     if e is not None and e.vpt is not None:
         row.vpt, row.vpt_units = _finite(e.vpt.lyapunov.median), "Lyapunov times"
         row.vpt_bound = e.vpt.horizon_limited
+    c = s.climate
+    if c is not None:
+        row.lam1, row.d_stsp, row.d_h, row.fate = c.lambda1, c.d_stsp, c.d_h, c.fate
 
 
 def fill_config(row: RunRow, cfg: Config) -> None:
@@ -196,7 +205,7 @@ def remove(paths: list[Path]) -> None:
 COLUMNS = (("id", "id"), ("when", "when"), ("system", "system"), ("arch", "arch"), ("params", "params"), ("study", "study"),
            ("trial", "trial"), ("status", "status"),
            ("epochs", "epochs"), ("train_s", "train s"), ("best_val", "best val"), ("rmse_1", "rmse@1"), ("rmse_4", "rmse@4"),
-           ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"))
+           ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"), ("lam1", "λ1"), ("d_stsp", "D_stsp"), ("d_h", "D_H"), ("fate", "fate"))
 
 
 def text(v) -> str:
