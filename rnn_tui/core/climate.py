@@ -138,16 +138,37 @@ def closed_loop(model, mode: str):
 
 
 def model_spectrum(model, prep: Prepared, cfg, t_lyap: float, work: Work, split: str):
-    """The model's k leading exponents (climate/lyapunov.py) on a float64 copy of it, averaged over
+    """The model's k leading exponents (climate/lyapunov.py) in float64 (`float64`), averaged over
     `climate.starts` windows of the held-out split, each synchronised on true data and then free."""
+    net = float64(model)
+    was = net.training
+    net.eval()
+    try:
+        return _spectrum(net, prep, cfg, t_lyap, work, split)
+    finally:
+        net.train(was)
+
+
+def float64(model):
+    """The model in float64: itself where it is already (no copy: a reservoir's cached sparse matrix
+    does not deep-copy), else a float64 copy; itself where it cannot be copied."""
+    if all(t.dtype == torch.float64 for t in (*model.parameters(), *model.buffers()) if t.is_floating_point()):
+        return model
+    try:
+        return copy.deepcopy(model).double()
+    except RuntimeError:
+        return model
+
+
+def _spectrum(net, prep: Prepared, cfg, t_lyap: float, work: Work, split: str):
     c, dt = cfg.climate, float(prep.traj.dt)
-    net = copy.deepcopy(model).double().eval()
     mode = resolve_mode(net, cfg.rollout.mode)
     L, T = prep.seq_len, prep.clean.shape[0]
     s0 = start_index(prep, split)
     idx = np.unique(np.linspace(s0, T - 1, c.starts).round().astype(int))
     idx = idx[idx >= L]
-    windows = torch.stack([prep.clean[i - L : i] for i in idx]).double()
+    dtype = next((t.dtype for t in (*net.parameters(), *net.buffers()) if t.is_floating_point()), torch.float64)
+    windows = torch.stack([prep.clean[i - L : i] for i in idx]).to(dtype)
     with torch.no_grad():
         state = windows if mode == "window" else net.warmup(windows)
     k = min(c.exponents, _state_size(state))

@@ -26,6 +26,7 @@ from rnn_tui.models.registry import ARCHS
 from rnn_tui.tui.config_panel import ConfigPanel
 from rnn_tui.core import library
 from rnn_tui.tui.plots import ForecastPlot, LivePlot, LossPlot, PlotGrid
+from rnn_tui.tui.climate_screen import ClimateScreen
 from rnn_tui.tui.lessons_screen import LessonsScreen
 from rnn_tui.tui.runs_screen import RunsScreen
 from rnn_tui.tui.screens import HelpScreen, LoadPresetScreen, SavePresetScreen
@@ -78,6 +79,7 @@ class RnnTuiApp(App):
         Binding("m", "maximize_plot", "Maximise"),
         Binding("R", "runs", "Runs", show=False),
         Binding("L", "lessons", "Lessons", show=False),
+        Binding("C", "climate", "Climate", show=False),
         Binding("a", "smooth_loss", "Smooth loss", show=False),
         Binding("y", "loss_scale", "Loss lin/log", show=False),
         Binding("P", "screenshot_svg", "Screenshot", show=False),
@@ -310,6 +312,11 @@ class RnnTuiApp(App):
         if not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen(library.runs_root(self.runs)))
 
+    def action_climate(self) -> None:
+        if not isinstance(self.screen, ClimateScreen):
+            run = self.last_run if self.last_run is not None else self.current
+            self.push_screen(ClimateScreen(run.result if run is not None else None))
+
     def action_lessons(self, number: int | None = None, quick: bool | None = None) -> None:
         if not isinstance(self.screen, LessonsScreen):
             self.push_screen(LessonsScreen(library.runs_root(self.runs), number, quick))
@@ -420,6 +427,8 @@ class RnnTuiApp(App):
         yield SystemCommand("Save preset…", "Save the configuration as a preset", self.action_save_preset)
         yield SystemCommand("Start training", "Train with the configuration on the left", self.action_start)
         yield SystemCommand("Lessons", "The course notes' experiments as guided lessons, each claim measured (L)", self.action_lessons)
+        yield SystemCommand("Climate", "The last run's long run: attractor, spectra, histograms, its own Lyapunov exponents (C)",
+                            self.action_climate)
         yield SystemCommand("Runs", "The run library: a leaderboard, overlay selected runs, load a run's configuration (R)", self.action_runs)
         yield SystemCommand("Save SVG screenshot", "Save the screen as SVG into the runs folder (P)", self.action_screenshot_svg)
         yield SystemCommand("Export run", "Write a copy of the last run to a new folder under exports/", self.action_export)
