@@ -242,6 +242,8 @@ class RnnTuiApp(App):
         note = summary.message or ENDED.get(summary.status, summary.status)
         if summary.ensemble_text():
             note = f"{summary.ensemble_text()} · {note}"
+        if summary.climate is not None:  # [climate]: the long run's fate and figures (C shows them)
+            note = f"{summary.climate.text()} (C) · {note}"
         if summary.fit_time_s is not None:  # a closed-form readout: how long the fit itself took
             note = f"readout fit {summary.fit_time_s:.1f} s · {note}"
         if run.kept is not None:
