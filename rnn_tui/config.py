@@ -125,8 +125,9 @@ class ClimateConfig(Section):
                           "its own Lyapunov exponents, D_stsp and D_H against the truth (the chaotic presets turn it on)")
     length: Float = Field(200.0, ge=10.0, le=100_000.0, description="length of the long free run in Lyapunov times "
                           "(time units for a system without a known exponent)")
-    exponents: Int = Field(3, ge=0, le=64, description="leading Lyapunov exponents of the model (at most the state's "
-                           "components); 0 = none")
+    lyapunov: bool = Field(True, description="measure the model's own Lyapunov exponents (the longest part of it)")
+    exponents: Int = Field(0, ge=0, le=64, description="leading Lyapunov exponents of the model (at most the state's "
+                           "components); 0 = all of them up to 5 (3 for Lorenz-63, 5 for a field)")
     starts: Int = Field(64, ge=1, le=1024, description="test-split windows the exponents are averaged over")
     spectrum_length: Float = Field(20.0, ge=1.0, le=100_000.0, description="Lyapunov times counted from each start "
                                    "(after 5 that align the tangent vectors)")

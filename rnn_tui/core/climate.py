@@ -25,6 +25,7 @@ from rnn_tui.systems import get_system
 from rnn_tui.work import Work
 
 TRANSIENT_LYAPUNOV = 5.0  # Lyapunov times that align the tangent vectors before they are counted
+AUTO_EXPONENTS = 5  # climate.exponents = 0: all of a state's exponents up to this many
 SHOWN = 4000  # samples of each long run kept for the app's view
 
 
@@ -101,7 +102,7 @@ def _evaluate(model, prep: Prepared, cfg, work: Work, split: str, t0: float) -> 
     exps, errs, tangent, note = (), (), "", ""
     if f.name == "blew_up":
         note = "no exponents: the long run blew up"
-    elif c.exponents > 0:
+    elif c.lyapunov:
         try:
             sp = model_spectrum(model, prep, cfg, t_lyap, work, split)
             exps, errs, tangent = sp.exponents, sp.errors, sp.method
@@ -171,7 +172,7 @@ def _spectrum(net, prep: Prepared, cfg, t_lyap: float, work: Work, split: str):
     windows = torch.stack([prep.clean[i - L : i] for i in idx]).to(dtype)
     with torch.no_grad():
         state = windows if mode == "window" else net.warmup(windows)
-    k = min(c.exponents, _state_size(state))
+    k = min(c.exponents or min(AUTO_EXPONENTS, prep.dim), _state_size(state))
     steps = int(math.ceil(c.spectrum_length * t_lyap / dt))
     transient = int(math.ceil(TRANSIENT_LYAPUNOV * t_lyap / dt))
     every = max(1, int(round(0.1 * t_lyap / dt)))

@@ -72,7 +72,8 @@ def climate_score(name: str, result) -> float:
     from rnn_tui.work import IDLE
 
     cfg = result.config
-    cfg = cfg.model_copy(update={"climate": cfg.climate.model_copy(update={"exponents": 1 if name == "lyap" else 0})})
+    only = {"lyapunov": True, "exponents": 1} if name == "lyap" else {"lyapunov": False}
+    cfg = cfg.model_copy(update={"climate": cfg.climate.model_copy(update=only)})
     out = evaluate_climate(result.model, result.prep, cfg, IDLE, split="validation")
     c = out.climate if out is not None else None
     if c is None:
