@@ -120,6 +120,25 @@ class RolloutConfig(Section):
     )
 
 
+class ClimateConfig(Section):
+    """The long run after training (rnn_tui/core/climate.py): whether the model, left to run, stays on
+    an attractor with the truth's statistics, and its own Lyapunov exponents."""
+
+    enabled: bool = Field(False, description="after training, run the model for a long time and score its fate, "
+                          "its own Lyapunov exponents, D_stsp and D_H against the truth (the chaotic presets turn it on)")
+    length: Float = Field(200.0, ge=10.0, le=100_000.0, description="length of the long free run in Lyapunov times "
+                          "(time units for a system without a known exponent)")
+    lyapunov: bool = Field(True, description="measure the model's own Lyapunov exponents (the longest part of it)")
+    exponents: Int = Field(0, ge=0, le=64, description="leading Lyapunov exponents of the model (at most the state's "
+                           "components); 0 = all of them up to 5 (3 for Lorenz-63, 5 for a field)")
+    starts: Int = Field(64, ge=1, le=1024, description="test-split windows the exponents are averaged over")
+    spectrum_length: Float = Field(20.0, ge=1.0, le=100_000.0, description="Lyapunov times counted from each start "
+                                   "(after 5 that align the tangent vectors)")
+    tangent: Literal["auto", "jvp", "finite_differences"] = Field(
+        "auto", description="how tangent vectors cross the model: forward-mode differentiation (jvp), central "
+        "differences in float64, or auto (the faster of the two where both run)")
+
+
 def _default_model() -> ArchConfig:
     return registry.ARCHS[DEFAULT_ARCH]()
 
@@ -131,6 +150,7 @@ class Config(Section):
     model: ModelConfig = Field(default_factory=_default_model, description="the architecture (model.arch) and its hyperparameters")
     train: TrainConfig = Field(default_factory=TrainConfig, description="how the model is trained")
     rollout: RolloutConfig = Field(default_factory=RolloutConfig, description="the free-running forecast")
+    climate: ClimateConfig = Field(default_factory=ClimateConfig, description="the long run after training")
 
     @model_validator(mode="before")
     @classmethod
@@ -142,7 +162,8 @@ class Config(Section):
 
 
 # The sections in file order, with their class (model's depends on the architecture: section_class).
-SECTIONS: dict[str, type[Section] | None] = {"system": SystemConfig, "model": None, "train": TrainConfig, "rollout": RolloutConfig}
+SECTIONS: dict[str, type[Section] | None] = {"system": SystemConfig, "model": None, "train": TrainConfig, "rollout": RolloutConfig,
+                                              "climate": ClimateConfig}
 
 
 def section_class(section: str, arch: str = DEFAULT_ARCH) -> type[Section]:
@@ -336,6 +357,25 @@ def _check_ensemble(cfg: Config, source: str) -> None:
                         "masks would differ from its own run's); set model.dropout = 0 or train.ensemble = 1", key="train.ensemble")
 
 
+def state_size(system, params: dict) -> int | None:
+    """Components of a system's state (grid points of a field) without making its data; None for CSV."""
+    if system.components:
+        return len(system.components)
+    n = system.resolve(params).get("n")
+    return int(n) if isinstance(n, int) else None
+
+
+def _check_climate(cfg: Config, system, source: str) -> None:
+    """climate.exponents at most the state's components (the truth has no more to compare with)."""
+    c = cfg.climate
+    if not c.enabled or system.kind == "data":
+        return
+    n = state_size(system, cfg.system.params)
+    if n is not None and c.exponents > n:
+        raise UserError(f"{source}: climate.exponents = {c.exponents} is more than {cfg.system.name}'s {n} state components",
+                        key="climate.exponents")
+
+
 def validate(cfg: Config, source: str = "configuration") -> None:
     """The checks across fields (each field's own type and bounds are checked when it is built);
     those that need the data live in the trainer's set-up."""
@@ -355,6 +395,7 @@ def validate(cfg: Config, source: str = "configuration") -> None:
     _check_arch_fits_system(cfg.model.arch, s.name, source)
     if t.ensemble > 1:
         _check_ensemble(cfg, source)
+    _check_climate(cfg, system, source)
     from rnn_tui import budget
 
     budget.check(cfg, source)  # the memory it would need, before anything is allocated

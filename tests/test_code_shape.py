@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent / "rnn_tui"
 
 # Groups (packages, and the top-level modules) from the bottom up: a group may import only groups
 # before it. The core never reaches the front ends; the front ends share the core.
-ORDER = ("rnn_tui", "errors", "settings", "paths", "fsutil", "work", "logs", "csvio", "systems", "kernels", "inside", "models", "budget",
-         "config", "crash", "core", "lessons", "api", "figures", "sweep", "bench", "serve", "tui", "commands", "cli", "__main__")
+ORDER = ("rnn_tui", "errors", "settings", "paths", "fsutil", "work", "logs", "csvio", "systems", "climate", "kernels", "inside", "models",
+         "budget", "config", "crash", "core", "lessons", "api", "figures", "sweep", "bench", "serve", "tui", "commands", "cli", "__main__")
 MAX_FUNCTION_LINES = 60
 
 

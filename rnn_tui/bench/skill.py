@@ -51,7 +51,8 @@ QUICK = {  # tiny sizes for the test suite: checks structure, not skill
 
 
 def _run(preset: str, extra: list[str], quick: bool):
-    overrides = list(extra) + (QUICK.get(preset, []) if quick else []) + ["rollout.every=0"]
+    # the long run ([climate]) at full size only: quick sizes check the table's structure
+    overrides = list(extra) + (QUICK.get(preset, []) if quick else ["climate.enabled=true"]) + ["rollout.every=0"]
     cfg = config.load(preset, overrides=overrides)
     t0 = time.perf_counter()
     result = train(cfg)
@@ -86,6 +87,7 @@ def lorenz(quick: bool, presets: list[str] | None = None) -> dict:
                 "n_starts": e.n_starts if e is not None else None,
                 "train_seconds": round(seconds, 1),
                 "fit_seconds": s.fit_time_s,  # closed-form readouts (ESN, NG-RC): the fit alone
+                "climate": s.climate.to_dict() if s.climate is not None else None,  # the long run (core/climate.py)
             })
     return {"rows": rows}
 
@@ -105,7 +107,7 @@ def fields(quick: bool, presets: list[str] | None = None) -> dict:
         scores = e.to_dict() if e is not None else {}
         rows.append({"preset": preset, "system": s.system, "status": s.status, "vpt_lyapunov": scores.get("vpt_lyapunov"),
                      "n_starts": e.n_starts if e is not None else None, "train_seconds": round(seconds, 1),
-                     "fit_seconds": s.fit_time_s})
+                     "fit_seconds": s.fit_time_s, "climate": s.climate.to_dict() if s.climate is not None else None})
     return {"rows": rows}
 
 
@@ -188,6 +190,28 @@ def _g(x, fmt="{:.2g}"):
     return "n/a" if x is None else fmt.format(x)
 
 
+def climate_table(res: dict) -> list[str]:
+    """The long runs ([climate], from the test split): fate, the model's own exponents against the
+    truth's, Kaplan–Yorke dimensions, D_stsp and D_H against their truth-against-truth floors, seconds."""
+    rows = [(r.get("model", r.get("preset")), r.get("noise", 0.0), r["climate"], r.get("vpt_lyapunov"))
+            for key in ("lorenz", "fields") if key in res for r in res[key]["rows"] if r.get("climate")]
+    if not rows:
+        return []
+    out = ["Long runs (rnn_tui/core/climate.py, from the test split): the model's own Lyapunov exponents (per time unit,",
+           "± standard error) against the truth's, Kaplan-Yorke dimension (model/truth), D_stsp and D_H (floor: two true runs)",
+           f"{'model':<14} {'noise':>5} {'VPT':>6}  {'fate':<11} {'λ1':>14} {'λ2':>14} {'λ3':>14} {'KY':>11} {'D_stsp (floor)':>15} "
+           f"{'D_H (floor)':>13} {'s':>5}"]
+    for label, noise, c, v in rows:
+        lam = [f"{x:.3f}±{e:.3f}" for x, e in zip(c["lyapunov_model"], c["lyapunov_model_error"] or [0.0] * 9)] + ["-"] * 3
+        ky = f"{_g(c['kaplan_yorke_model'], '{:.3f}')}/{_g(c['kaplan_yorke_truth'], '{:.2f}')}"
+        out.append(f"{label:<14} {noise:>5.1f} {_g(v['median'] if v else None, '{:.2f}'):>6}  {c['fate']:<11} {lam[0]:>14} "
+                   f"{lam[1]:>14} {lam[2]:>14} {ky:>11} {_g(c['d_stsp'], '{:.3f}') + ' (' + _g(c['d_stsp_floor'], '{:.3f}') + ')':>15} "
+                   f"{_g(c['d_h'], '{:.3f}') + ' (' + _g(c['d_h_floor'], '{:.3f}') + ')':>13} {c['seconds']:>5.1f}")
+    truth = rows[0][2]["lyapunov_truth"]
+    out += [f"truth ({'lorenz63' if len(truth) == 3 else 'system'}): " + ", ".join(f"{x:g}" for x in truth), ""]
+    return out
+
+
 def table(res: dict) -> str:
     lines = ["rnn-tui bench skill" + ("  (quick: tiny sizes, not a measure of skill)" if res.get("quick") else ""), ""]
     if "lorenz" in res:
@@ -216,6 +240,7 @@ def table(res: dict) -> str:
             fit = _g(r.get("fit_seconds"), "{:.1f}") if r.get("fit_seconds") is not None else "-"
             lines.append(f"{r['preset']:<20} {vpt:<22} {truth:>14} {r['train_seconds']:>7} {fit:>5}")
         lines.append("")
+    lines += climate_table(res)
     if "lotka_volterra" in res:
         lines.append("Lotka-Volterra, free run over five periods from the end of training (notes 000)")
         lines.append(f"{'preset':<22} {'seq':>3} {'amp. err':>9} {'phase (periods)':>16} {'positive':>9} {'min':>8}")

@@ -24,6 +24,8 @@ def describe(s) -> str:
         line += f"; {s.vpt_text()}"
     if s.ensemble_text():  # the scores above are the mean forecast's; the members' beside them
         line += f"; {s.ensemble_text()}"
+    if s.climate is not None:  # [climate]: the long run's fate, its own exponent, D_stsp and D_H
+        line += f"; {s.climate.text()}"
     return line
 
 

@@ -29,12 +29,16 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+CLIMATE = ("lam1", "d_stsp", "d_h", "fate")  # the long run's columns ([climate])
+
+
 def table(rows, columns=None) -> str:
     from rnn_tui.core.library import COLUMNS, INSPECT_COLUMNS, cell
 
-    if columns is None:  # the sweep columns only where some run is a trial, the probe's where some run was probed
+    if columns is None:  # the sweep columns only where some run is a trial, the probe's where some run was probed, the climate's where some run has one
         hide = set() if any(r.study for r in rows) else {"study", "trial"}
         hide |= set() if any(r.radius is not None or r.grad_decay is not None for r in rows) else set(INSPECT_COLUMNS)
+        hide |= set() if any(r.fate for r in rows) else set(CLIMATE)
         columns = tuple(c for c in COLUMNS if c[0] not in hide)
     cells = [[label for _, label in columns]] + [[cell(r, name) for name, _ in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]

@@ -38,7 +38,8 @@ def register(sub) -> None:
                    "(default: sweeps.db in the runs folder)")
     p.add_argument("--study", metavar="NAME", help="the study's name (default: from the preset or file, and the objective)")
     p.add_argument("--objective", default="val_loss", metavar="OBJ", help="val_loss (default), rmse@K (forecast RMSE at lead step K) "
-                   "or vpt (median valid prediction time, chaotic systems); scored on the validation split")
+                   "vpt (median valid prediction time, chaotic systems), lyap (the model's own largest Lyapunov exponent's relative "
+                   "error, chaotic systems), dstsp or dh (the long run's D_stsp or D_H against the truth); scored on the validation split")
     p.add_argument("--timeout", type=float, metavar="S", help="start no new trial after S seconds")
     p.add_argument("--seed", type=int, metavar="N", help="seed the sampler, so that one worker draws the same settings again")
     p.add_argument("--no-prune", action="store_true", help="train every trial to the end (by default a trial whose validation "

@@ -18,8 +18,9 @@ from rnn_tui.core.results import Summary
 from rnn_tui.errors import UserError, closest
 
 SORT_KEYS = ("when", "id", "system", "arch", "status", "trial", "epochs", "train_s", "best_val", "rmse_1", "rmse_4", "rmse_8", "vpt",
-             "radius", "grad_decay")
-LOWER_IS_BETTER = {"train_s": True, "best_val": True, "rmse_1": True, "rmse_4": True, "rmse_8": True, "vpt": False}
+             "radius", "grad_decay", "lam1", "d_stsp", "d_h", "fate")
+LOWER_IS_BETTER = {"train_s": True, "best_val": True, "rmse_1": True, "rmse_4": True, "rmse_8": True, "vpt": False,
+                   "d_stsp": True, "d_h": True}
 
 
 def runs_root(given: str | None = None) -> Path:
@@ -60,6 +61,10 @@ class RunRow:
     vpt_bound: bool = False  # horizon-limited: the median VPT is a lower bound ("≥")
     radius: float | None = None  # the last probe's spectral radius (train.inspect; summary.json inspect)
     grad_decay: float | None = None  # the last probe's fitted gradient decay per step back in time
+    lam1: float | None = None  # [climate]: the model's own largest Lyapunov exponent (per time unit)
+    d_stsp: float | None = None  # [climate]: KL divergence of the long run's state-space density from the truth's
+    d_h: float | None = None  # [climate]: Hellinger distance of the long run's power spectra from the truth's
+    fate: str = ""  # [climate]: bounded, blew_up, fixed_point or periodic
     reason: str = ""  # why a folder is unreadable
     seed: int | None = None
     study: str = ""  # the sweep study this run is a trial of (sweep.json), if any
@@ -111,6 +116,9 @@ def _fill(row: RunRow, s: Summary) -> None:
         row.vpt, row.vpt_units = _finite(e.vpt.lyapunov.median), "Lyapunov times"
         row.vpt_bound = e.vpt.horizon_limited
     row.radius, row.grad_decay = s.inspect.spectral_radius, s.inspect.grad_decay_per_step
+    c = s.climate
+    if c is not None:
+        row.lam1, row.d_stsp, row.d_h, row.fate = c.lambda1, c.d_stsp, c.d_h, c.fate
 
 
 def fill_config(row: RunRow, cfg: Config) -> None:
@@ -205,7 +213,8 @@ def best(rows: list[RunRow], name: str) -> set[str]:
 COLUMNS = (("id", "id"), ("when", "when"), ("system", "system"), ("arch", "arch"), ("params", "params"), ("study", "study"),
            ("trial", "trial"), ("status", "status"),
            ("epochs", "epochs"), ("train_s", "train s"), ("best_val", "best val"), ("rmse_1", "rmse@1"), ("rmse_4", "rmse@4"),
-           ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"), ("radius", "ρ"), ("grad_decay", "grad/step"))
+           ("rmse_8", "rmse@8"), ("vpt", "VPT (λ·t)"), ("radius", "ρ"), ("grad_decay", "grad/step"),
+           ("lam1", "λ1"), ("d_stsp", "D_stsp"), ("d_h", "D_H"), ("fate", "fate"))
 INSPECT_COLUMNS = ("radius", "grad_decay")  # train.inspect's figures: `rnn-tui runs` shows them where some run has them
 
 

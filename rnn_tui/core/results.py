@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from rnn_tui.climate.result import Climate
 from rnn_tui.core import metrics
 from rnn_tui.inside.results import InspectSummary
 
@@ -315,12 +316,13 @@ class Summary:
     fit_time_s: float | None = None  # closed-form models (ESN, NG-RC): seconds of the readout's fit alone
     readout: ReadoutReport | None = None  # closed-form models: the ridge kept and the ridge path
     inspect: InspectSummary = field(default_factory=InspectSummary)  # the last probe (train.inspect); all None without
+    climate: Climate | None = None  # [climate] enabled: the long run's fate, exponents, D_stsp and D_H
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json object (the same keys as every earlier version wrote)."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s", "ensemble", "fit_time_s", "readout", "inspect"):
+            if f.name not in ("evaluation", "evaluation_note", "wall_time_s", "train_time_s", "ensemble", "fit_time_s", "readout", "inspect", "climate"):
                 out[f.name] = getattr(self, f.name)
         out["rmse_units"] = "data units"
         if self.evaluation_note.startswith("skipped"):
@@ -338,6 +340,8 @@ class Summary:
         if self.ensemble is not None:
             out["ensemble"] = self.ensemble.to_dict()
         out["inspect"] = self.inspect.to_dict()
+        if self.climate is not None:
+            out["climate"] = self.climate.to_dict()
         return out
 
     @classmethod
@@ -358,6 +362,7 @@ class Summary:
             ensemble=EnsembleResult.from_dict(d["ensemble"]) if isinstance(d.get("ensemble"), dict) else None,
             fit_time_s=_opt(d.get("fit_time_s")), readout=ReadoutReport.from_dict(d),
             inspect=InspectSummary.from_dict(d.get("inspect")),
+            climate=Climate.from_dict(d["climate"]) if isinstance(d.get("climate"), dict) else None,
         )
 
     def vpt_text(self) -> str:

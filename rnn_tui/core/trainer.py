@@ -28,6 +28,7 @@ from rnn_tui.config import Config
 from rnn_tui.core import events as ev
 from rnn_tui.core import resume as resume_mod
 from rnn_tui.core import threads
+from rnn_tui.core.climate import ClimateView, evaluate_climate
 from rnn_tui.core.closed_form import fit_readout
 from rnn_tui.core.control import Control
 from rnn_tui.core.data import Prepared, prepare
@@ -66,6 +67,7 @@ class RunResult:
     forecast: Forecast | None = None  # the last forecast shown
     state: dict | None = None  # what `--resume` needs to go on (resume.checkpoint), for trained models
     inspect: dict | None = None  # inspect.npz's arrays (core/probing.py), where the model was probed
+    climate_view: ClimateView | None = None  # [climate] enabled: the long runs, spectra and histograms for the app
 
     @property
     def status(self) -> str:
@@ -227,10 +229,11 @@ class Trainer:
         if status == "diverged":
             log.warning("diverged: %s", message)
         evaluation, members_eval, note = self._score(status)
-        summary = self._summary(status, message, evaluation, members_eval, note)
+        climate, view = self._climate(status, evaluation)
+        summary = self._summary(status, message, evaluation, members_eval, note, climate)
         self.emit(ev.Finished(summary))
         probed = self.probe.arrays() if self.probe.epochs else None
-        return RunResult(summary, self.cfg, self.model, self.prep, self.history, self.forecast, state, probed)
+        return RunResult(summary, self.cfg, self.model, self.prep, self.history, self.forecast, state, probed, view)
 
     def _epochs(self) -> bool:
         """Train epoch after epoch until every member has stopped; True when cancelled."""
@@ -420,6 +423,21 @@ class Trainer:
         except (RuntimeError, ValueError) as exc:  # a model too broken to roll out still gets a summary
             return None, none, str(exc).splitlines()[0]
 
+    def _climate(self, status: str, evaluation: Evaluation | None):
+        """[climate] enabled, one model that finished and was scored: the long run (core/climate.py).
+        (None, None) otherwise, or when stopped during it (stop means stop)."""
+        if not self.cfg.climate.enabled or self.k > 1 or status != "finished" or evaluation is None:
+            return None, None
+        try:
+            out = evaluate_climate(self.model, self.prep, self.cfg, self.work)
+        except (RuntimeError, ValueError) as exc:  # a model too broken for it still gets its summary
+            log.warning("climate: %s", str(exc).splitlines()[0])
+            return None, None
+        if out is None:
+            return None, None
+        log.info("%s", out.climate.text())
+        return out.climate, out.view
+
     @property
     def step(self) -> int:
         """Optimisation steps so far: one member's own (a step that was not finite, or one undone, does
@@ -433,7 +451,8 @@ class Trainer:
     def train_seconds(self) -> float:
         return time.perf_counter() - self.t0
 
-    def _summary(self, status: str, message: str, evaluation: Evaluation | None, members_eval: list, note: str) -> Summary:
+    def _summary(self, status: str, message: str, evaluation: Evaluation | None, members_eval: list, note: str,
+                 climate=None) -> Summary:
         prep, ms = self.prep, self.members
         final_val = median([m.final_val for m in ms if m.final_val is not None])
         final_train = median([m.final_train for m in ms if m.final_train is not None])
@@ -454,5 +473,5 @@ class Trainer:
             wall_time_s=round(time.perf_counter() - self.wall0, 3), train_time_s=round(self.train_seconds(), 3),
             evaluation=evaluation, evaluation_note=note, ensemble=ensemble, fit_time_s=self._fit_seconds(),
             readout=self.runner.report if isinstance(self.runner, ClosedFormRunner) else None,
-            inspect=InspectSummary.of(self.probe.last),
+            inspect=InspectSummary.of(self.probe.last), climate=climate,
         )

@@ -4,7 +4,11 @@ settings on the test split makes its figure optimistic).
 - `val_loss`: the run's best validation loss (MSE, normalised units); lower is better.
 - `rmse@K`: the free-running forecast's RMSE at lead step K over the validation split, data units.
 - `vpt`: the median valid prediction time over the validation split (Lyapunov times); chaotic
-  systems only; higher is better."""
+  systems only; higher is better.
+- `lyap`: |λ1(model) − λ1(truth)| / λ1(truth), the model's own largest Lyapunov exponent from
+  validation windows ([climate], core/climate.py) against the truth's; chaotic systems only; lower is better.
+- `dstsp`, `dh`: D_stsp and D_H of the model's long run from the validation split against a long
+  true run ([climate]); lower is better."""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from dataclasses import dataclass
 
 from rnn_tui.errors import UserError
 
-FORMS = "val_loss, rmse@K (K a lead step, e.g. rmse@10) or vpt"
+FORMS = "val_loss, rmse@K (K a lead step, e.g. rmse@10), vpt, lyap, dstsp or dh"
+CLIMATE = ("lyap", "dstsp", "dh")  # scored on the long run (core/climate.py)
+CHAOTIC = ("vpt", "lyap")  # need the truth's Lyapunov exponent
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,9 @@ class Objective:
         """Reject an objective the configuration cannot score, before any trial runs."""
         from rnn_tui.systems import get_system
 
-        if self.name == "vpt" and get_system(cfg.system.name).lyapunov is None:
-            raise UserError(f"--objective vpt needs a chaotic system (one with a Lyapunov exponent); {cfg.system.name!r} has none: use val_loss or rmse@K")
+        if self.name in CHAOTIC and get_system(cfg.system.name).lyapunov_for(cfg.system.params) is None:
+            raise UserError(f"--objective {self.name} needs a chaotic system (one with a known Lyapunov exponent); "
+                            f"{cfg.system.name!r} has none here: use val_loss, rmse@K, dstsp or dh")
         if self.lead > cfg.rollout.horizon:
             raise UserError(f"--objective {self.name}: K = {self.lead} is beyond rollout.horizon = {cfg.rollout.horizon}")
 
@@ -40,6 +47,8 @@ class Objective:
         """The trial's value from a finished run (`RunResult`); NaN when it cannot be scored."""
         if self.name == "val_loss":
             return float(result.summary.best_val_loss)
+        if self.name in CLIMATE:
+            return climate_score(self.name, result)
         from rnn_tui.core.evaluate import evaluate
         from rnn_tui.core.scoring import scoring
 
@@ -57,8 +66,28 @@ class Objective:
         return float(ev.rmse_curve[self.lead - 1])
 
 
+def climate_score(name: str, result) -> float:
+    """lyap, dstsp or dh of a finished run, its long run started in the validation split."""
+    from rnn_tui.core.climate import evaluate_climate
+    from rnn_tui.work import IDLE
+
+    cfg = result.config
+    only = {"lyapunov": True, "exponents": 1} if name == "lyap" else {"lyapunov": False}
+    cfg = cfg.model_copy(update={"climate": cfg.climate.model_copy(update=only)})
+    out = evaluate_climate(result.model, result.prep, cfg, IDLE, split="validation")
+    c = out.climate if out is not None else None
+    if c is None:
+        return math.nan
+    if name == "lyap":
+        if c.lambda1 is None or not c.lyapunov_truth:
+            return math.nan
+        return abs(c.lambda1 - c.lyapunov_truth[0]) / abs(c.lyapunov_truth[0])
+    value = c.d_stsp if name == "dstsp" else c.d_h
+    return math.nan if value is None else float(value)
+
+
 def parse(text: str) -> Objective:
-    if text == "val_loss":
+    if text in ("val_loss", *CLIMATE):
         return Objective(text, "minimize")
     if text == "vpt":
         return Objective(text, "maximize")

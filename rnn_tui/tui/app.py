@@ -28,6 +28,7 @@ from rnn_tui.tui.config_panel import ConfigPanel
 from rnn_tui.core import library
 from rnn_tui.tui.plots import ForecastPlot, LivePlot, LossPlot, PlotGrid
 from rnn_tui.tui.inside_screen import InsideScreen
+from rnn_tui.tui.climate_screen import ClimateScreen
 from rnn_tui.tui.lessons_screen import LessonsScreen
 from rnn_tui.tui.runs_screen import RunsScreen
 from rnn_tui.tui.screens import HelpScreen, LoadPresetScreen, SavePresetScreen
@@ -81,6 +82,7 @@ class RnnTuiApp(App):
         Binding("R", "runs", "Runs", show=False),
         Binding("L", "lessons", "Lessons", show=False),
         Binding("i", "inside", "Inside", show=False),
+        Binding("C", "climate", "Climate", show=False),
         Binding("a", "smooth_loss", "Smooth loss", show=False),
         Binding("y", "loss_scale", "Loss lin/log", show=False),
         Binding("P", "screenshot_svg", "Screenshot", show=False),
@@ -243,6 +245,8 @@ class RnnTuiApp(App):
         note = summary.message or ENDED.get(summary.status, summary.status)
         if summary.ensemble_text():
             note = f"{summary.ensemble_text()} · {note}"
+        if summary.climate is not None:  # [climate]: the long run's fate and figures (C shows them)
+            note = f"{summary.climate.text()} (C) · {note}"
         if summary.fit_time_s is not None:  # a closed-form readout: how long the fit itself took
             note = f"readout fit {summary.fit_time_s:.1f} s · {note}"
         if run.kept is not None:
@@ -316,6 +320,11 @@ class RnnTuiApp(App):
     def action_inside(self) -> None:
         if not isinstance(self.screen, InsideScreen):
             self.push_screen(InsideScreen(self.current or self.last_run))
+
+    def action_climate(self) -> None:
+        if not isinstance(self.screen, ClimateScreen):
+            run = self.last_run if self.last_run is not None else self.current
+            self.push_screen(ClimateScreen(run.result if run is not None else None))
 
     def action_lessons(self, number: int | None = None, quick: bool | None = None) -> None:
         if not isinstance(self.screen, LessonsScreen):
@@ -435,6 +444,8 @@ class RnnTuiApp(App):
         yield SystemCommand("Lessons", "The course notes' experiments as guided lessons, each claim measured (L)", self.action_lessons)
         yield SystemCommand("Inside", "The model from inside: hidden state, gates, recurrent spectrum, gradient through time (i)",
                             self.action_inside)
+        yield SystemCommand("Climate", "The last run's long run: attractor, spectra, histograms, its own Lyapunov exponents (C)",
+                            self.action_climate)
         yield SystemCommand("Runs", "The run library: a leaderboard, overlay selected runs, load a run's configuration (R)", self.action_runs)
         yield SystemCommand("Save SVG screenshot", "Save the screen as SVG into the runs folder (P)", self.action_screenshot_svg)
         yield SystemCommand("Export run", "Write a copy of the last run to a new folder under exports/", self.action_export)

@@ -266,6 +266,8 @@ class ConfigPanel(VerticalScroll):
         yield from self._table_rows("train", cfg.train.model_dump(), self.arch)
         yield Label("Rollout", classes="section")
         yield from self._table_rows("rollout", cfg.rollout.model_dump(), self.arch)
+        yield Label("Climate (the long run after training)", classes="section")
+        yield from self._table_rows("climate", cfg.climate.model_dump(), self.arch)
         yield self.general
 
     def on_mount(self) -> None:
@@ -419,7 +421,7 @@ class ConfigPanel(VerticalScroll):
             self.enable_cuda()
         self.rows["model.arch"].set_value(cfg.model.arch)
         self._rebuild_model(cfg.model.arch, cfg.model.model_dump())  # filled from cfg as they are built
-        for section in ("system", "train", "rollout"):
+        for section in ("system", "train", "rollout", "climate"):
             for name, value in getattr(cfg, section).model_dump().items():
                 key = f"{section}.{name}"
                 if key in self.rows and key != "system.name":

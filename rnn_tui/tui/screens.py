@@ -33,6 +33,7 @@ fed back as inputs) against the **true** trajectory, from where prediction start
 | `f` | show / hide the settings (below 110 columns they fold away and `f` shows them instead of the plots) |
 | `R` | the Runs screen: the leaderboard of kept runs; `space` selects runs to overlay, `o` or a header sorts, `c` next component, `l` loads a run's configuration, `escape` closes |
 | `i` | the Inside screen: hidden state, gates, recurrent spectrum, gradient by lag, readout; probed once per epoch while shown (`]` next matrix, `escape` closes) |
+| `C` | the climate screen: the last run's long run (attractor, spectra, histograms, its own Lyapunov exponents); `g` runs it, `x` stops, `escape` closes |
 | `a` | loss plot: moving average on / off (raw curves kept, fainter) |
 | `y` | loss plot: log / linear scale |
 | `P` | save an SVG screenshot into the runs folder |
