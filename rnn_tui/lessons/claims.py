@@ -56,7 +56,8 @@ class RunFacts:
     Lyapunov times; NaN where the run has no such number)."""
 
     FACTS = ("status", "diverged", "epochs", "steps", "params", "val_loss", "final_val_loss", "train_loss", "horizon",
-             "rmse", "rmse_end", "vpt", "vpt_time", "truth_vpt", "members_vpt", "fit_s", "train_s", "wall_s", "get")
+             "rmse", "rmse_end", "vpt", "vpt_time", "truth_vpt", "members_vpt", "fit_s", "train_s", "wall_s", "get",
+             "fate", "lambda1", "lambda1_truth", "d_stsp", "d_stsp_floor", "d_h", "d_h_floor", "grad_lag_ratio", "spectral_radius")
 
     def __init__(self, summary: Summary) -> None:
         self.summary = summary
@@ -150,6 +151,44 @@ class RunFacts:
     @property
     def wall_s(self) -> float:
         return _num(self.summary.wall_time_s)
+
+    # -- the long run ([climate]) and the probe (train.inspect): NaN (fate "") where not measured
+    @property
+    def fate(self) -> str:
+        fate = self.get("climate.fate")
+        return fate if isinstance(fate, str) else ""
+
+    @property
+    def lambda1(self) -> float:
+        return _num(self.get("climate.lyapunov_model.0"))
+
+    @property
+    def lambda1_truth(self) -> float:
+        return _num(self.get("climate.lyapunov_truth.0"))
+
+    @property
+    def d_stsp(self) -> float:
+        return _num(self.get("climate.d_stsp"))
+
+    @property
+    def d_stsp_floor(self) -> float:
+        return _num(self.get("climate.d_stsp_floor"))
+
+    @property
+    def d_h(self) -> float:
+        return _num(self.get("climate.d_h"))
+
+    @property
+    def d_h_floor(self) -> float:
+        return _num(self.get("climate.d_h_floor"))
+
+    @property
+    def grad_lag_ratio(self) -> float:
+        return _num(self.get("inspect.grad_lag_ratio"))
+
+    @property
+    def spectral_radius(self) -> float:
+        return _num(self.get("inspect.spectral_radius"))
 
     def get(self, path: str) -> Any:
         """Any summary.json value by its dotted key ("inspect.grad_lag_ratio"); NaN where missing."""
