@@ -3,6 +3,7 @@ cross-field errors on the right row, and the model rows following the chosen arc
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input
 
@@ -131,6 +132,7 @@ async def test_load_rebuilds_the_model_rows():
         assert app.panel.build() == C.Config()
 
 
+@pytest.mark.heavy  # a CI tier (.ci/run): over 5 s on the default run
 async def test_an_untouched_form_is_exactly_its_config_for_every_preset():
     # Floats are shown short, but what the form gives back is the value it was filled with.
     first, *others = C.list_presets()

@@ -7,6 +7,7 @@ shows its hyperparameters."""
 
 from __future__ import annotations
 
+import pytest
 import json
 import os
 import shutil
@@ -67,6 +68,7 @@ class Linear(Forecaster):
 '''
 
 
+@pytest.mark.heavy  # a CI tier (.ci/run): over 5 s on the default run
 def test_an_architecture_is_its_package_and_one_registry_line(tmp_path):
     copy = tmp_path / "src" / "rnn_tui"
     shutil.copytree(Path(rnn_tui.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))

@@ -39,7 +39,7 @@ def test_every_preset_is_covered():
     assert set(SHRINK) == set(config.list_presets())
 
 
-HEAVY = {"ks_convlstm"}  # over 6 s: a CI tier (.ci/run), as the other fields stay here
+HEAVY = {"ks_convlstm", "ks_esn"}  # over 6 s: a CI tier (.ci/run), as the other fields stay here
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.heavy) if n in HEAVY else n for n in sorted(SHRINK)])

@@ -16,6 +16,7 @@ def rnn_tui(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "rnn_tui", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+@pytest.mark.heavy  # a CI tier (.ci/run): over 5 s on the default run
 def test_train_writes_every_file_and_repeats(tmp_path):
     out = tmp_path / "run"
     p = rnn_tui("train", "--preset", "sine_rnn", *FAST, "--out", str(out))
