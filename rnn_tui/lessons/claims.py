@@ -57,7 +57,7 @@ class RunFacts:
 
     FACTS = ("status", "diverged", "epochs", "steps", "params", "val_loss", "final_val_loss", "train_loss", "horizon",
              "rmse", "rmse_end", "vpt", "vpt_time", "truth_vpt", "members_vpt", "fit_s", "train_s", "wall_s", "get",
-             "fate", "lambda1", "lambda1_truth", "d_stsp", "d_stsp_floor", "d_h", "d_h_floor", "grad_lag_ratio", "spectral_radius")
+             "fate", "lambda1", "lambda1_truth", "d_stsp", "d_stsp_floor", "d_h", "d_h_floor", "grad_lag_ratio", "grad_decay", "spectral_radius")
 
     def __init__(self, summary: Summary) -> None:
         self.summary = summary
@@ -185,6 +185,10 @@ class RunFacts:
     @property
     def grad_lag_ratio(self) -> float:
         return _num(self.get("inspect.grad_lag_ratio"))
+
+    @property
+    def grad_decay(self) -> float:
+        return _num(self.get("inspect.grad_decay_per_step"))
 
     @property
     def spectral_radius(self) -> float:
