@@ -6,6 +6,7 @@ the last line, exit 0 when it holds, 1 when it does not)."""
 from __future__ import annotations
 
 import json
+import dataclasses
 import math
 import textwrap
 from pathlib import Path
@@ -101,6 +102,16 @@ def test_claims_read_only_the_runs_facts():
             claims.evaluate(bad, env)
     with pytest.raises(UserError):
         claims.sentence("{r.summary.message}", env)
+    assert math.isnan(claims.evaluate("r.lambda1", env)) and claims.evaluate("r.fate", env) == ""  # not measured: NaN, never missing
+    measured = dataclasses.replace(summary, evaluation=None)
+    facts = claims.RunFacts(measured)
+    facts._dict.update(climate={"fate": "bounded", "lyapunov_model": [0.91, 0.0], "lyapunov_truth": [0.9056], "d_stsp": 0.08},
+                       inspect={"grad_lag_ratio": 1e-3, "grad_decay_per_step": 0.89, "spectral_radius": 0.9})
+    got = {f: claims.evaluate(f"r.{f}", {"r": facts}) for f in ("fate", "lambda1", "lambda1_truth", "d_stsp", "grad_lag_ratio",
+                                                                  "grad_decay", "spectral_radius")}
+    assert got == {"fate": "bounded", "lambda1": 0.91, "lambda1_truth": 0.9056, "d_stsp": 0.08, "grad_lag_ratio": 1e-3,
+                   "grad_decay": 0.89, "spectral_radius": 0.9}
+    assert math.isnan(claims.evaluate("r.d_h_floor", {"r": facts}))
 
 
 def test_a_lesson_runs_into_the_library_and_its_claim_is_measured_from_the_files(tmp_path):

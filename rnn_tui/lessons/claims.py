@@ -51,6 +51,13 @@ class Curve:
         return len(self.values)
 
 
+KEYED = {  # fact -> its summary.json key: the long run ([climate]) and the probe (train.inspect)
+    "lambda1": "climate.lyapunov_model.0", "lambda1_truth": "climate.lyapunov_truth.0",
+    "d_stsp": "climate.d_stsp", "d_stsp_floor": "climate.d_stsp_floor", "d_h": "climate.d_h", "d_h_floor": "climate.d_h_floor",
+    "grad_lag_ratio": "inspect.grad_lag_ratio", "grad_decay": "inspect.grad_decay_per_step",
+    "spectral_radius": "inspect.spectral_radius"}
+
+
 class RunFacts:
     """What a claim may read of one run (errors in data units, losses in normalised units, VPT in
     Lyapunov times; NaN where the run has no such number)."""
@@ -158,41 +165,11 @@ class RunFacts:
         fate = self.get("climate.fate")
         return fate if isinstance(fate, str) else ""
 
-    @property
-    def lambda1(self) -> float:
-        return _num(self.get("climate.lyapunov_model.0"))
-
-    @property
-    def lambda1_truth(self) -> float:
-        return _num(self.get("climate.lyapunov_truth.0"))
-
-    @property
-    def d_stsp(self) -> float:
-        return _num(self.get("climate.d_stsp"))
-
-    @property
-    def d_stsp_floor(self) -> float:
-        return _num(self.get("climate.d_stsp_floor"))
-
-    @property
-    def d_h(self) -> float:
-        return _num(self.get("climate.d_h"))
-
-    @property
-    def d_h_floor(self) -> float:
-        return _num(self.get("climate.d_h_floor"))
-
-    @property
-    def grad_lag_ratio(self) -> float:
-        return _num(self.get("inspect.grad_lag_ratio"))
-
-    @property
-    def grad_decay(self) -> float:
-        return _num(self.get("inspect.grad_decay_per_step"))
-
-    @property
-    def spectral_radius(self) -> float:
-        return _num(self.get("inspect.spectral_radius"))
+    def __getattr__(self, name: str) -> float:
+        """The numbers read straight from summary.json by their key (KEYED); NaN where not measured."""
+        if name in KEYED:
+            return _num(self.get(KEYED[name]))
+        raise AttributeError(name)
 
     def get(self, path: str) -> Any:
         """Any summary.json value by its dotted key ("inspect.grad_lag_ratio"); NaN where missing."""
