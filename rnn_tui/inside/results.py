@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tui.inside.spectrum import Spectrum, spectrum  # Spectrum is made there; kept importable from here
+
 # The panels of the Inside view, in the order the screen shows them.
 PANELS = ("heatmap", "gates", "spectrum", "grad", "readout")
 
@@ -30,15 +32,6 @@ class Gates:
     names: tuple[str, ...]  # "input", "forget", "cell", "output" (LSTM); "reset", "update" (GRU)
     values: dict[str, np.ndarray]  # name -> (steps, units) in [0, 1] (sigmoid gates only)
     saturation: dict[str, float]  # name -> fraction of values < 0.1 or > 0.9
-
-
-@dataclass(frozen=True)
-class Spectrum:
-    """Eigenvalues of one square matrix, and its spectral radius (largest |eigenvalue|)."""
-
-    eigenvalues: np.ndarray  # (n,) complex
-    radius: float
-    of: str  # which matrix: "W_hh of layer 1", "the reservoir W", "Jacobian of the one-step map at the last state"
 
 
 @dataclass(frozen=True)
@@ -93,8 +86,6 @@ class Inside:
 
     def spectrum_at(self, i: int) -> Spectrum:
         """The i-th spectrum the panel can show (modulo their number): computed, or of a further matrix."""
-        from rnn_tui.inside.spectrum import spectrum  # spectrum.py imports this module
-
         i %= self.n_spectra
         if i < len(self.spectra):
             return self.spectra[i]

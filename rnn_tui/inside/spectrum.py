@@ -3,9 +3,18 @@ k-th power of the recurrent matrix, so its largest |eigenvalue| decides vanishin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from rnn_tui.inside.results import Spectrum
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Eigenvalues of one square matrix, and its spectral radius (largest |eigenvalue|)."""
+
+    eigenvalues: np.ndarray  # (n,) complex
+    radius: float
+    of: str  # which matrix: "W_hh of layer 1", "the reservoir W", "Jacobian of the one-step map at the last state"
 
 
 def spectrum(matrix, of: str) -> Spectrum:

@@ -7,7 +7,7 @@ import contextvars
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable
 
 import numpy as np
 
@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from rnn_tui.errors import UserError, closest
 from rnn_tui.settings import Section, got
 from rnn_tui.systems import cache
+from rnn_tui.systems.trajectory import Kind, Trajectory  # noqa: F401 (Trajectory: importable from here too)
 from rnn_tui.work import IDLE, Phase, Work
 
-Kind = Literal["flow", "map", "field", "data"]
 MAX_STEPS = 10_000_000  # samples of one trajectory (80 MB a component in float64)
 MAX_DT = 1e6  # sample step in time units
 
@@ -48,24 +48,6 @@ def _param_error(system: str, fields: dict, err: dict) -> UserError:
         op, key = _BOUNDS[typ]
         return UserError(f"{system}: parameter {name!r} must be {op} {got((err.get('ctx') or {}).get(key))}, got {got(raw)}")
     return UserError(f"{system}: parameter {name!r}: {' '.join(str(err.get('msg', typ)).split())}")  # pragma: no cover
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    """A sampled trajectory. `values` is (T, D): D components, or N grid points for a field."""
-
-    t: np.ndarray  # (T,) sample times (for a map: the iteration index times dt)
-    values: np.ndarray  # (T, D) float64
-    names: tuple[str, ...]  # D component names (for a field: "u[0]", "u[1]", ...)
-    kind: Kind
-    dt: float  # sample step
-    x: np.ndarray | None = None  # (N,) grid for a field, else None
-
-    def __post_init__(self):
-        if self.values.ndim != 2 or self.values.shape[0] != self.t.shape[0]:
-            raise ValueError(f"values {self.values.shape} do not match t {self.t.shape}")
-        if self.values.shape[1] != len(self.names):
-            raise ValueError(f"{self.values.shape[1]} components but {len(self.names)} names")
 
 
 # The time partner of the memory estimate (rnn_tui/budget.py): an integration's work is its internal

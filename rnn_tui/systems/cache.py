@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_tui.fsutil import atomic_write
+from rnn_tui.systems.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,6 @@ def _path(where: Path, kind: str, k: str, suffix: str) -> Path:
 
 def load(name: str, params: dict, steps: int, dt: float, seed: int):
     """The cached Trajectory, or None (not cached, cache off, or unreadable)."""
-    from rnn_tui.systems.base import Trajectory
-
     where = folder()
     if where is None or name in UNCACHED:
         return None
