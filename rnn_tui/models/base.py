@@ -110,3 +110,22 @@ class Forecaster(nn.Module):
 def with_residual(out: torch.Tensor, x_last: torch.Tensor, residual: bool) -> torch.Tensor:
     """The prediction from a network output: `x_last + out` when it predicts the increment."""
     return x_last + out if residual else out
+
+
+class DelayForecaster(Forecaster):
+    """A forecaster whose state is its last `span` inputs (NG-RC and its local form): the warm-up keeps
+    them, each step shifts the newest in; everything it learns is `readout_w`."""
+
+    span: int
+    readout_w: torch.Tensor
+
+    def warmup(self, x: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        buffer = x[:, -self.span :]  # (batch, span, D): all a prediction needs
+        return self.forward(buffer), buffer
+
+    def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        buffer = torch.cat([state[:, 1:], y.unsqueeze(1)], dim=1)
+        return self.forward(buffer), buffer
+
+    def num_params(self) -> int:
+        return self.readout_w.numel()

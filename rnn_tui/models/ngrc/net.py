@@ -15,18 +15,17 @@ descent: `fit_closed_form` solves W, stored as a buffer (state_dict).
 from __future__ import annotations
 
 from math import comb
-from typing import Any
 
 import torch
 
 from rnn_tui.errors import Stopped, UserError
-from rnn_tui.models.base import Forecaster, ModelSpec
+from rnn_tui.models.base import DelayForecaster, ModelSpec
 from rnn_tui.models.ngrc import NGRCConfig
 from rnn_tui.models.ngrc import probe as inside_probe
 from rnn_tui.models.readout import RidgePath, as_work, row_blocks
 
 
-class NGRC(Forecaster):
+class NGRC(DelayForecaster):
     trainable = False
 
     def __init__(self, spec: ModelSpec, cfg: NGRCConfig):
@@ -89,17 +88,6 @@ class NGRC(Forecaster):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x[:, -1] + self.features(self.linear(x)) @ self.readout_w.T
-
-    def warmup(self, x: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        buffer = x[:, -self.span :]  # (batch, span, D): all a prediction needs
-        return self.forward(buffer), buffer
-
-    def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        buffer = torch.cat([state[:, 1:], y.unsqueeze(1)], dim=1)
-        return self.forward(buffer), buffer
-
-    def num_params(self) -> int:
-        return self.readout_w.numel()
 
     def probe(self, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int):
         """Forecaster.probe: the one-step map's spectrum and the readout by feature group (models/ngrc/probe.py)."""

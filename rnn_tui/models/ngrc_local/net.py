@@ -10,20 +10,18 @@ the ridge regression, solved by the SVD of the features (models/readout.py).
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from rnn_tui.errors import Stopped, UserError
 from rnn_tui.models import registry
-from rnn_tui.models.base import Forecaster, ModelSpec
+from rnn_tui.models.base import DelayForecaster, ModelSpec
 from rnn_tui.models.ngrc import probe as ngrc_probe
 from rnn_tui.models.ngrc_local import LocalNGRCConfig
 from rnn_tui.models.probe import readout_groups, window_probe
 from rnn_tui.models.readout import MIN_BLOCK_ROWS, RidgePath, as_work
 
 
-class LocalNGRC(Forecaster):
+class LocalNGRC(DelayForecaster):
     trainable = False
 
     def __init__(self, spec: ModelSpec, cfg: LocalNGRCConfig):
@@ -60,17 +58,6 @@ class LocalNGRC(Forecaster):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats, base = self.window_design(x)
         return (base + feats @ self.readout_w.T).view(x.shape[0], x.shape[2])
-
-    def warmup(self, x: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        buffer = x[:, -self.span :]
-        return self.forward(buffer), buffer
-
-    def step(self, y: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        buffer = torch.cat([state[:, 1:], y.unsqueeze(1)], dim=1)
-        return self.forward(buffer), buffer
-
-    def num_params(self) -> int:
-        return self.readout_w.numel()
 
     def probe(self, x: torch.Tensor, y: torch.Tensor, window: torch.Tensor, horizon: int):
         """Forecaster.probe: the one-step map's spectrum and the shared readout by feature group of a site's stencil."""
